@@ -1,0 +1,24 @@
+package eu.pisp.bpce;
+
+/**
+ * The values of the {@code pispErrorCode} header on a failed outcome. The names are a contract with the systems that
+ * read the failed queue: add new ones freely, never rename one.
+ */
+public enum ErrorCode {
+    /** Not JSON, too large, or required STET fields missing. Nothing was sent. */
+    INVALID_PAYMENT_REQUEST,
+    /** No establishment could be worked out, or it is not in the registry. Nothing was sent. */
+    UNKNOWN_ESTABLISHMENT,
+    /** No access token could be obtained from the establishment. Nothing was sent. */
+    TOKEN_UNAVAILABLE,
+    /** The bank answered and refused the request (4xx, or 403 with a freshly obtained token). */
+    REJECTED_BY_BANK,
+    /** The bank could not be reached, or said it did not process the request (429, 503). Safe to submit again. */
+    BANK_UNAVAILABLE,
+    /** The request may have reached the bank but no answer was seen. Reconcile before submitting again. */
+    OUTCOME_UNKNOWN,
+    /** A payment with the same establishment and paymentInformationId was already sent by this module. */
+    DUPLICATE_PAYMENT,
+    /** An unexpected error before anything was sent to the bank (a defect: see the logs). */
+    INTERNAL_ERROR
+}

@@ -1,0 +1,55 @@
+package eu.pisp.bpce;
+
+import java.util.Map;
+
+import eu.pisp.bpce.sim.BankSimulator;
+import org.apache.camel.main.Main;
+
+/**
+ * Starts the module: Camel Main with {@code config/application.properties} and the YAML routes of {@code routes/},
+ * both read from the working directory. {@code -Dkey=value} and environment variables override the file.
+ *
+ * <p>With {@code pisp.demo.enabled=true} it also starts the local bank simulator and points every establishment at it.
+ */
+public final class PispApplication {
+
+    /** Where the properties are read from unless {@code -Dpisp.config=...} says otherwise. */
+    public static final String DEFAULT_CONFIG = "config/application.properties";
+
+    private PispApplication() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Main main = create(Map.of());
+        if (Boolean.parseBoolean(setting("pisp.demo.enabled", "false"))) {
+            int port = Integer.parseInt(setting("pisp.demo.bank-port", "18089"));
+            BankSimulator bank = BankSimulator.start(port);
+            main.addOverrideProperty("pisp.aspsp.base-url-template", bank.baseUrlTemplate());
+            if (setting("pisp.client-id", "").isBlank()) {
+                main.addOverrideProperty("pisp.client-id", "PSDFR-ACPR-12345");
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(bank::stop, "bank-simulator-stop"));
+        }
+        main.run(args);
+    }
+
+    /**
+     * A Camel Main configured as in production. Tests use this too, with overrides (ports, folders, the simulator).
+     */
+    public static Main create(Map<String, String> overrides) {
+        Main main = new Main();
+        main.setPropertyPlaceholderLocations("file:" + setting("pisp.config", DEFAULT_CONFIG));
+        main.configure().addConfiguration(PispConfiguration.class);
+        overrides.forEach(main::addOverrideProperty);
+        return main;
+    }
+
+    /** A setting from a system property or its environment variable (PISP_DEMO_ENABLED for pisp.demo.enabled). */
+    private static String setting(String key, String defaultValue) {
+        String v = System.getProperty(key);
+        if (v == null) {
+            v = System.getenv(key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_'));
+        }
+        return v == null ? defaultValue : v;
+    }
+}

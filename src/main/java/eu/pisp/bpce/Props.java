@@ -1,0 +1,17 @@
+package eu.pisp.bpce;
+
+/** Names of the exchange properties the routes share (the YAML routes spell the same names). */
+public final class Props {
+    public static final String ORIGINAL_BODY = "pispOriginalBody";
+    public static final String PAYMENT_ID = "pispPaymentInformationId";
+    public static final String CDETAB = "pispCdetab";
+    public static final String ESTABLISHMENT = "pispEstablishment";
+    public static final String REQUEST_ID = "pispRequestId";
+    public static final String TOKEN = "pispToken";
+    public static final String TOKEN_FRESH = "pispTokenFresh";
+    public static final String ATTEMPTS = "pispAttempts";
+    public static final String SEND_STARTED = "pispSendStarted";
+
+    private Props() {
+    }
+}

@@ -1,0 +1,30 @@
+package eu.pisp.bpce.demo;
+
+import java.time.OffsetDateTime;
+import java.util.List;
+
+import eu.pisp.bpce.sim.SamplePayments;
+import org.apache.camel.Exchange;
+
+/** The sample messages the demo queues: good payments for a few establishments, then two bad ones. */
+public final class DemoPayments {
+
+    private static final List<String> ESTABLISHMENTS = List.of("13807", "17515", "10207", "40978");
+
+    /** Fills the exchange with sample message number {@code CamelTimerCounter}. */
+    public void next(Exchange exchange) {
+        long n = exchange.getProperty(Exchange.TIMER_COUNTER, 1L, Long.class);
+        String id = "DEMO-" + OffsetDateTime.now().toEpochSecond() + "-" + n;
+        exchange.getMessage().removeHeaders("*");
+        if (n == 7) {
+            exchange.getMessage().setHeader("cdetab", "99999");
+            exchange.getMessage().setBody(SamplePayments.json(id, "FR7613807000010000000000042"));
+        } else if (n == 8) {
+            exchange.getMessage().setBody("{\"paymentInformationId\": \"" + id + "\", not json");
+        } else {
+            String cdetab = ESTABLISHMENTS.get((int) (n % ESTABLISHMENTS.size()));
+            exchange.getMessage().setBody(SamplePayments.json(id, SamplePayments.iban(cdetab, n)));
+        }
+        exchange.getMessage().setHeader("JMSCorrelationID", id);
+    }
+}

@@ -1,0 +1,124 @@
+package eu.pisp.bpce.outcome;
+
+import java.io.IOException;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import eu.pisp.bpce.PaymentFailedException;
+import eu.pisp.bpce.Props;
+import eu.pisp.bpce.establishment.Establishment;
+import eu.pisp.bpce.establishment.Masking;
+import org.apache.camel.Exchange;
+import org.apache.camel.http.base.HttpOperationFailedException;
+
+/**
+ * Turns what went wrong into the readable {@code pispErrorReason}: what failed, the bank's HTTP status and the STET
+ * {@code message} where there is one. Never the request, its headers or a token.
+ */
+public final class FailureReasons {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_BANK_TEXT = 300;
+
+    /** The reason for the exception being handled on this exchange (for use in onException steps). */
+    public String describe(Exchange exchange) {
+        Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        if (failure instanceof PaymentFailedException pfe) {
+            return pfe.getReason();
+        }
+        Establishment est = exchange.getProperty(Props.ESTABLISHMENT, Establishment.class);
+        String what = "the payment endpoint of establishment " + (est == null ? "?" : est.toString());
+        Integer attempts = exchange.getProperty(Props.ATTEMPTS, Integer.class);
+        String reason = describe(what, failure);
+        return attempts != null && attempts > 1 ? reason + " (after " + attempts + " attempts)" : reason;
+    }
+
+    /** A readable reason for a failed HTTP exchange with a bank endpoint. */
+    public static String describe(String what, Throwable failure) {
+        if (failure == null) {
+            return capitalize(what) + " failed for an unknown reason";
+        }
+        HttpOperationFailedException http = find(failure, HttpOperationFailedException.class);
+        if (http != null) {
+            String bank = bankMessage(http.getResponseBody());
+            return capitalize(what) + " answered HTTP " + http.getStatusCode()
+                    + (bank.isEmpty() ? "" : ": " + bank);
+        }
+        IOException io = find(failure, IOException.class);
+        Throwable shown = io != null ? io : rootCause(failure);
+        String text = shown.getMessage() == null ? "" : ": " + Masking.printable(shown.getMessage());
+        String verdict = isConnectFailure(shown) ? " could not be reached (" : " gave no answer (";
+        return capitalize(what) + verdict + shown.getClass().getSimpleName() + text + ")";
+    }
+
+    /** True when no connection was made, so the request certainly did not leave. */
+    public static boolean isConnectFailure(Throwable t) {
+        return t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
+                || t instanceof java.net.NoRouteToHostException
+                || t instanceof org.apache.hc.client5.http.ConnectTimeoutException
+                || t instanceof org.apache.hc.core5.http.ConnectionRequestTimeoutException;
+    }
+
+    /** The STET ErrorModel's status/error/message (or an OAuth error), bounded and printable; empty when none. */
+    static String bankMessage(String body) {
+        if (body == null || body.isBlank()) {
+            return "";
+        }
+        try {
+            JsonNode n = JSON.readTree(body);
+            if (n != null && n.isObject()) {
+                // STET ErrorModel: message (+ error); OAuth2 error answer: error_description (+ error).
+                String message = text(n, "message") != null ? text(n, "message") : text(n, "error_description");
+                String error = text(n, "error");
+                StringBuilder sb = new StringBuilder();
+                if (message != null) {
+                    sb.append(message);
+                    if (error != null) {
+                        sb.append(" [").append(error).append(']');
+                    }
+                } else if (error != null) {
+                    sb.append(error);
+                }
+                return bounded(sb.toString());
+            }
+        } catch (IOException | RuntimeException notJson) {
+            // fall through: a short plain-text answer is still worth showing
+        }
+        return bounded(body.strip());
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v != null && v.isTextual() && !v.asText().isBlank() ? v.asText() : null;
+    }
+
+    private static String bounded(String s) {
+        String p = s.length() > MAX_BANK_TEXT ? s.substring(0, MAX_BANK_TEXT) + "..." : s;
+        StringBuilder sb = new StringBuilder(p.length());
+        for (char c : p.toCharArray()) {
+            sb.append(c < 0x20 ? ' ' : c);
+        }
+        return sb.toString();
+    }
+
+    private static <T extends Throwable> T find(Throwable t, Class<T> type) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (type.isInstance(c)) {
+                return type.cast(c);
+            }
+        }
+        return null;
+    }
+
+    private static Throwable rootCause(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        return c;
+    }
+
+    private static String capitalize(String s) {
+        return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
+    }
+}

@@ -1,0 +1,421 @@
+package eu.pisp.bpce.sim;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A stand-in for the BPCE 89C3 API on 127.0.0.1, for the demo, the tests and the benchmarks: a real HTTP server with
+ * the token endpoint and the payment-requests endpoint of every 5-digit establishment under
+ * {@code http://127.0.0.1:<port>/<cdetab>}. It checks what a bank checks (grant, scope, bearer token of that very
+ * establishment), records what it received, and lets a test inject the faults a bank shows (token revocation, error
+ * statuses, slow or missing answers).
+ */
+public final class BankSimulator {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BankSimulator.class);
+    private static final Pattern PATH = Pattern.compile("^/(\\d{5})(/stet/psd2/.*)$");
+    private static final String TOKEN_PATH = "/stet/psd2/oauth/token";
+    private static final String PAYMENT_PATH = "/stet/psd2/v1/payment-requests";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_RECORDED = 200_000;
+
+    /** A fault to answer instead of the normal answer. */
+    public record Fault(int status, String message, long delayMs, Integer retryAfterSeconds, boolean dropConnection) {
+        public static Fault status(int status, String message) {
+            return new Fault(status, message, 0, null, false);
+        }
+
+        public static Fault retryAfter(int status, int seconds) {
+            return new Fault(status, "Service indisponible", 0, seconds, false);
+        }
+
+        /** Processes the request, then answers only after a delay (a client timeout makes the outcome unknown). */
+        public static Fault slowAnswer(long delayMs) {
+            return new Fault(0, null, delayMs, null, false);
+        }
+
+        /** Processes the request, then closes the connection without answering. */
+        public static Fault noAnswer() {
+            return new Fault(0, null, 0, null, true);
+        }
+    }
+
+    /** One request as received. */
+    public record Received(String method, String path, String query, Map<String, List<String>> headers, String body,
+                           Instant at) {
+        public String header(String name) {
+            for (Map.Entry<String, List<String>> e : headers.entrySet()) {
+                if (e.getKey().equalsIgnoreCase(name) && !e.getValue().isEmpty()) {
+                    return e.getValue().get(0);
+                }
+            }
+            return null;
+        }
+    }
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final AtomicLong tokenSerial = new AtomicLong();
+    private final Map<String, String> validTokens = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> tokenRequests = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> processedPayments = new ConcurrentHashMap<>();
+    private final Map<String, ConcurrentLinkedDeque<Fault>> tokenFaults = new ConcurrentHashMap<>();
+    private final Map<String, ConcurrentLinkedDeque<Fault>> paymentFaults = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedDeque<Received> received = new ConcurrentLinkedDeque<>();
+    private final AtomicInteger receivedCount = new AtomicInteger();
+    private volatile Long expiresIn = 3600L;
+    private volatile long paymentLatencyMs;
+    private volatile long tokenLatencyMs;
+    private volatile boolean refuseEveryToken;
+    private volatile Set<String> unavailable = Set.of();
+
+    private BankSimulator(HttpServer server, ExecutorService executor) {
+        this.server = server;
+        this.executor = executor;
+    }
+
+    /** Starts a simulator on 127.0.0.1 ({@code port} 0 picks a free one). */
+    public static BankSimulator start(int port) throws IOException {
+        return start(port, 256);
+    }
+
+    public static BankSimulator start(int port, int threads) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 1024);
+        ExecutorService executor = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "bank-simulator");
+            t.setDaemon(true);
+            return t;
+        });
+        BankSimulator sim = new BankSimulator(server, executor);
+        server.createContext("/", sim::handle);
+        server.setExecutor(executor);
+        server.start();
+        LOG.info("Bank simulator listening on http://127.0.0.1:{}/<cdetab>", sim.port());
+        return sim;
+    }
+
+    public void stop() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** The value for {@code pisp.aspsp.base-url-template} that points every establishment here. */
+    public String baseUrlTemplate() {
+        return "http://127.0.0.1:" + port() + "/{cdetab}";
+    }
+
+    // ---- fault injection -------------------------------------------------------------------------------------------
+
+    /** The {@code expires_in} of new tokens, in seconds; null leaves it out of the answer. */
+    public BankSimulator expiresIn(Long seconds) {
+        this.expiresIn = seconds;
+        return this;
+    }
+
+    public BankSimulator paymentLatency(long ms) {
+        this.paymentLatencyMs = ms;
+        return this;
+    }
+
+    public BankSimulator tokenLatency(long ms) {
+        this.tokenLatencyMs = ms;
+        return this;
+    }
+
+    /** Invalidates every token issued so far: the next payment call with one gets 403 "Token invalide". */
+    public void revokeAllTokens() {
+        validTokens.clear();
+    }
+
+    /** Answers 403 "Token invalide" to every payment request, even with a brand-new token. */
+    public void refuseEveryToken(boolean refuse) {
+        this.refuseEveryToken = refuse;
+    }
+
+    /** The next {@code count} token requests of an establishment ("*" for any) get this fault. */
+    public void failTokenRequests(String cdetab, int count, Fault fault) {
+        enqueue(tokenFaults, cdetab, count, fault);
+    }
+
+    /** The next {@code count} payment requests of an establishment ("*" for any) get this fault. */
+    public void failPayments(String cdetab, int count, Fault fault) {
+        enqueue(paymentFaults, cdetab, count, fault);
+    }
+
+    /** Every request to these establishments is answered 503 until cleared with an empty set. */
+    public void makeUnavailable(Set<String> cdetabs) {
+        this.unavailable = Set.copyOf(cdetabs);
+    }
+
+    /** Forgets faults, tokens and what was received. */
+    public void reset() {
+        validTokens.clear();
+        tokenRequests.clear();
+        processedPayments.clear();
+        tokenFaults.clear();
+        paymentFaults.clear();
+        received.clear();
+        receivedCount.set(0);
+        expiresIn = 3600L;
+        paymentLatencyMs = 0;
+        tokenLatencyMs = 0;
+        refuseEveryToken = false;
+        unavailable = Set.of();
+    }
+
+    // ---- what was seen ---------------------------------------------------------------------------------------------
+
+    public int tokenRequests(String cdetab) {
+        AtomicInteger n = tokenRequests.get(cdetab);
+        return n == null ? 0 : n.get();
+    }
+
+    public int totalTokenRequests() {
+        return tokenRequests.values().stream().mapToInt(AtomicInteger::get).sum();
+    }
+
+    /** How many times a payment was processed (passed the token check) per "cdetab/paymentInformationId". */
+    public Map<String, Integer> processedPayments() {
+        Map<String, Integer> copy = new HashMap<>();
+        processedPayments.forEach((k, v) -> copy.put(k, v.get()));
+        return copy;
+    }
+
+    public int processedPaymentCount() {
+        return processedPayments.values().stream().mapToInt(AtomicInteger::get).sum();
+    }
+
+    /** Every request received, oldest first (bounded). */
+    public List<Received> received() {
+        return new ArrayList<>(received);
+    }
+
+    public int receivedCount() {
+        return receivedCount.get();
+    }
+
+    // ---- the endpoints ---------------------------------------------------------------------------------------------
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            byte[] body = readAll(ex.getRequestBody());
+            String path = ex.getRequestURI().getRawPath();
+            String query = ex.getRequestURI().getRawQuery();
+            record(ex, path, query, body);
+            Matcher m = PATH.matcher(path);
+            if (!m.matches()) {
+                respond(ex, 404, error(404, "Not Found", "Unknown resource", path), null);
+                return;
+            }
+            String cdetab = m.group(1);
+            String resource = m.group(2);
+            if (unavailable.contains(cdetab)) {
+                respond(ex, 503, error(503, "Service Unavailable", "Service indisponible", path), null);
+                return;
+            }
+            if (resource.equals(TOKEN_PATH) && ex.getRequestMethod().equals("POST")) {
+                token(ex, cdetab, query, body);
+            } else if (resource.equals(PAYMENT_PATH) && ex.getRequestMethod().equals("POST")) {
+                payment(ex, cdetab, path, body);
+            } else {
+                respond(ex, 404, error(404, "Not Found", "Unknown resource", path), null);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Bank simulator failed on {}: {}", ex.getRequestURI(), e.toString());
+        }
+    }
+
+    private void token(HttpExchange ex, String cdetab, String query, byte[] body) throws IOException {
+        tokenRequests.computeIfAbsent(cdetab, k -> new AtomicInteger()).incrementAndGet();
+        sleep(tokenLatencyMs);
+        Fault fault = next(tokenFaults, cdetab);
+        if (fault != null && applyFault(ex, fault, "/" + cdetab + TOKEN_PATH)) {
+            return;
+        }
+        Map<String, String> params = new HashMap<>(form(query));
+        String contentType = ex.getRequestHeaders().getFirst("Content-Type");
+        if (body.length > 0 && contentType != null && contentType.startsWith("application/x-www-form-urlencoded")) {
+            params.putAll(form(new String(body, StandardCharsets.UTF_8)));
+        }
+        if (!"client_credentials".equals(params.get("grant_type")) || !"pisp".equals(params.get("scope"))
+                || params.getOrDefault("client_id", "").isBlank()) {
+            respond(ex, 400, "{\"error\":\"invalid_request\",\"error_description\":\"grant_type=client_credentials, "
+                    + "client_id and scope=pisp are required\"}", null);
+            return;
+        }
+        String token = "sim-" + cdetab + "-" + tokenSerial.incrementAndGet() + "-" + UUID.randomUUID();
+        validTokens.put(token, cdetab);
+        Long life = expiresIn;
+        String answer = "{\"access_token\":\"" + token + "\",\"token_type\":\"Bearer\","
+                + (life == null ? "" : "\"expires_in\":" + life + ",") + "\"scope\":\"pisp\"}";
+        respond(ex, 200, answer, null);
+    }
+
+    private void payment(HttpExchange ex, String cdetab, String path, byte[] body) throws IOException {
+        sleep(paymentLatencyMs);
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        String token = auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : null;
+        if (refuseEveryToken || token == null || !cdetab.equals(validTokens.get(token))) {
+            respond(ex, 403, error(403, "Forbidden", "Token invalide", path), null);
+            return;
+        }
+        Fault fault = next(paymentFaults, cdetab);
+        if (fault != null && fault.status() > 0 && applyFault(ex, fault, path)) {
+            return; // a refusal: not processed
+        }
+        String requestId = ex.getRequestHeaders().getFirst("X-Request-ID");
+        String contentType = ex.getRequestHeaders().getFirst("Content-Type");
+        if (requestId == null || contentType == null || !contentType.startsWith("application/json")) {
+            respond(ex, 400, error(400, "Bad Request", "X-Request-ID and Content-Type application/json are required",
+                    path), null);
+            return;
+        }
+        String pid;
+        try {
+            JsonNode n = JSON.readTree(body);
+            pid = n.path("paymentInformationId").asText(null);
+        } catch (IOException e) {
+            pid = null;
+        }
+        if (pid == null) {
+            respond(ex, 400, error(400, "Bad Request", "Requête invalide", path), null);
+            return;
+        }
+        int seen = processedPayments.computeIfAbsent(cdetab + "/" + pid, k -> new AtomicInteger()).incrementAndGet();
+        if (fault != null && applyFault(ex, fault, path)) {
+            return; // processed, but the answer is slow or missing
+        }
+        if (seen > 1) {
+            respond(ex, 409, error(409, "Conflict", "Paiement en double", path), null);
+            return;
+        }
+        String resourceId = UUID.randomUUID().toString().replace("-", "");
+        String consent = "https://www." + cdetab + ".live.api.89c3.com/89c3api/accueil?paymentRequestRessourceId="
+                + resourceId + "&nonce=" + UUID.randomUUID().toString().substring(0, 8);
+        respond(ex, 201, "{\"appliedAuthenticationApproach\":\"REDIRECT\",\"_links\":{\"consentApproval\":{\"href\":\""
+                + consent + "\"}}}", "/" + cdetab + PAYMENT_PATH + "/" + resourceId);
+    }
+
+    /** Applies a fault; false when the fault only delays and the normal answer should follow. */
+    private boolean applyFault(HttpExchange ex, Fault fault, String path) throws IOException {
+        sleep(fault.delayMs());
+        if (fault.dropConnection()) {
+            // Closing without a status line: the client sees the connection end with no answer.
+            ex.getResponseBody().close();
+            ex.close();
+            return true;
+        }
+        if (fault.status() > 0) {
+            if (fault.retryAfterSeconds() != null) {
+                ex.getResponseHeaders().add("Retry-After", String.valueOf(fault.retryAfterSeconds()));
+            }
+            respond(ex, fault.status(), error(fault.status(), "Error", fault.message(), path), null);
+            return true;
+        }
+        return false;
+    }
+
+    private static String error(int status, String error, String message, String path) {
+        return "{\"timestamp\":\"" + Instant.now() + "\",\"status\":" + status + ",\"error\":\"" + error
+                + "\",\"message\":\"" + (message == null ? "" : message.replace("\"", "'")) + "\",\"path\":\""
+                + path + "\"}";
+    }
+
+    private void record(HttpExchange ex, String path, String query, byte[] body) {
+        Map<String, List<String>> headers = new HashMap<>();
+        ex.getRequestHeaders().forEach((k, v) -> headers.put(k, List.copyOf(v)));
+        received.add(new Received(ex.getRequestMethod(), path, query, headers,
+                new String(body, StandardCharsets.UTF_8), Instant.now()));
+        if (receivedCount.incrementAndGet() > MAX_RECORDED) {
+            received.pollFirst();
+        }
+    }
+
+    private static void respond(HttpExchange ex, int status, String json, String location) throws IOException {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().add("Content-Type", "application/json;charset=UTF-8");
+        if (location != null) {
+            ex.getResponseHeaders().add("Location", location);
+        }
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static void enqueue(Map<String, ConcurrentLinkedDeque<Fault>> faults, String cdetab, int count, Fault f) {
+        ConcurrentLinkedDeque<Fault> q = faults.computeIfAbsent(cdetab, k -> new ConcurrentLinkedDeque<>());
+        for (int i = 0; i < count; i++) {
+            q.add(f);
+        }
+    }
+
+    private static Fault next(Map<String, ConcurrentLinkedDeque<Fault>> faults, String cdetab) {
+        ConcurrentLinkedDeque<Fault> q = faults.get(cdetab);
+        Fault f = q == null ? null : q.pollFirst();
+        if (f == null) {
+            q = faults.get("*");
+            f = q == null ? null : q.pollFirst();
+        }
+        return f;
+    }
+
+    private static Map<String, String> form(String s) {
+        Map<String, String> out = new HashMap<>();
+        if (s == null || s.isEmpty()) {
+            return out;
+        }
+        for (String pair : s.split("&")) {
+            int eq = pair.indexOf('=');
+            String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            out.put(k.toLowerCase(Locale.ROOT), v);
+        }
+        return out;
+    }
+
+    private static byte[] readAll(InputStream in) throws IOException {
+        return in.readAllBytes();
+    }
+
+    private static void sleep(long ms) {
+        if (ms > 0) {
+            try {
+                Thread.sleep(ms);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

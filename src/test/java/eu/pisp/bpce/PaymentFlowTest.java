@@ -1,0 +1,223 @@
+package eu.pisp.bpce;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import eu.pisp.bpce.sim.BankSimulator;
+import eu.pisp.bpce.sim.SamplePayments;
+import eu.pisp.bpce.support.PispModule;
+import org.apache.camel.Exchange;
+import eu.pisp.bpce.support.PispModule.Outcome;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The route module end to end: queue in, token per establishment, dynamic send, 403 refresh, outcome out. */
+class PaymentFlowTest {
+
+    @RegisterExtension
+    static final PispModule module = new PispModule();
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @Test
+    void manyPaymentsForTwoEstablishmentsAreAcceptedWithOneTokenEach() throws Exception {
+        int perEstablishment = 100;
+        for (int i = 0; i < perEstablishment; i++) {
+            queue("MANY-13807-" + i, "13807", i, null);
+            queue("MANY-17515-" + i, "17515", i, null);
+        }
+
+        PispModule.Outcomes outcomes = module.awaitOutcomes(2 * perEstablishment, WAIT);
+
+        assertEquals(2 * perEstablishment, outcomes.accepted().size(), () -> "failed: " + reasons(outcomes.failed()));
+        assertEquals(1, module.bank().tokenRequests("13807"));
+        assertEquals(1, module.bank().tokenRequests("17515"));
+        assertEquals(2 * perEstablishment, module.bank().processedPaymentCount());
+        assertTrue(module.bank().processedPayments().values().stream().allMatch(n -> n == 1));
+        for (Outcome e : outcomes.accepted()) {
+            JsonNode body = JSON.readTree(e.body());
+            String cdetab = body.get("cdetab").asText();
+            assertTrue(body.get("paymentInformationId").asText().startsWith("MANY-" + cdetab + "-"));
+            assertEquals(cdetab, e.header("cdetab"));
+            assertEquals(body.get("requestId").asText(), e.header("pispRequestId"));
+            assertTrue(body.get("consentApprovalUrl").asText()
+                    .contains("paymentRequestRessourceId=" + body.get("paymentRequestResourceId").asText()));
+            assertTrue(body.get("location").asText().endsWith("/" + body.get("paymentRequestResourceId").asText()));
+            assertEquals(1, body.get("attempts").asInt());
+            assertNotNull(body.get("acceptedAt").asText());
+        }
+        Set<String> requestIds = module.bank().received().stream()
+                .filter(r -> r.path().endsWith("/payment-requests"))
+                .map(r -> r.header("X-Request-ID")).collect(Collectors.toSet());
+        assertEquals(2 * perEstablishment, requestIds.size(), "one X-Request-ID per message");
+    }
+
+    @Test
+    void revokedTokensAreReplacedOncePerEstablishmentAndEveryPaymentIsAccepted() throws Exception {
+        queue("WARM-13807", "13807", 1, null);
+        queue("WARM-17515", "17515", 1, null);
+        assertEquals(2, module.awaitOutcomes(2, WAIT).accepted().size());
+
+        module.bank().revokeAllTokens();
+        int perEstablishment = 60;
+        for (int i = 0; i < perEstablishment; i++) {
+            queue("REVOKED-13807-" + i, "13807", i, null);
+            queue("REVOKED-17515-" + i, "17515", i, null);
+        }
+        PispModule.Outcomes outcomes = module.awaitOutcomes(2 * perEstablishment, WAIT);
+
+        assertEquals(2 * perEstablishment, outcomes.accepted().size(), () -> "failed: " + reasons(outcomes.failed()));
+        assertEquals(2, module.bank().tokenRequests("13807"), "the first token and exactly one new one");
+        assertEquals(2, module.bank().tokenRequests("17515"), "the first token and exactly one new one");
+        assertTrue(module.bank().processedPayments().values().stream().allMatch(n -> n == 1));
+        long resent = outcomes.accepted().stream()
+                .filter(e -> "2".equals(e.header("pispAttempts"))).count();
+        assertTrue(resent >= 2, "at least the first payment of each establishment was resent, saw " + resent);
+    }
+
+    @Test
+    void expiredTokenIsRefreshedOnceAndPaymentResent() throws Exception {
+        queue("EXPIRED-WARM", "13807", 1, null);
+        assertEquals(1, module.awaitOutcomes(1, WAIT).accepted().size());
+        module.bank().revokeAllTokens();
+
+        queue("EXPIRED-1", "13807", 2, null);
+        PispModule.Outcomes outcomes = module.awaitOutcomes(1, WAIT);
+
+        assertEquals(1, outcomes.accepted().size(), () -> reasons(outcomes.failed()));
+        JsonNode body = JSON.readTree(outcomes.accepted().get(0).body());
+        assertEquals(2, body.get("attempts").asInt());
+        List<BankSimulator.Received> sends = paymentsReceived("EXPIRED-1");
+        assertEquals(2, sends.size());
+        assertFalse(sends.get(0).header("Authorization").equals(sends.get(1).header("Authorization")),
+                "the resend carries the new token");
+        assertEquals(sends.get(0).header("X-Request-ID"), sends.get(1).header("X-Request-ID"),
+                "one X-Request-ID per message, kept on the resend");
+        assertEquals(2, module.bank().tokenRequests("13807"));
+    }
+
+    @Test
+    void bankThatKeepsRefusingTheTokenGetsOneResendThenRejectedByBank() throws Exception {
+        queue("REFUSING-WARM", "13807", 1, null);
+        assertEquals(1, module.awaitOutcomes(1, WAIT).accepted().size());
+        module.bank().refuseEveryToken(true);
+
+        String body = queue("REFUSING-1", "13807", 2, null);
+        PispModule.Outcomes outcomes = module.awaitOutcomes(1, WAIT);
+
+        assertEquals(1, outcomes.failed().size());
+        Outcome failed = outcomes.failed().get(0);
+        assertEquals("REJECTED_BY_BANK", failed.header("pispErrorCode"));
+        String reason = failed.header("pispErrorReason");
+        assertTrue(reason.contains("HTTP 403") && reason.contains("Token invalide"), reason);
+        assertEquals("2", failed.header("pispAttempts"));
+        assertEquals(body, failed.body(), "failed outcome carries the original body");
+        assertEquals(2, paymentsReceived("REFUSING-1").size(), "one send and one resend, never a loop");
+        assertEquals(2, module.bank().tokenRequests("13807"));
+        assertTrue(module.noMoreOutcomes(Duration.ofMillis(500)));
+    }
+
+    @Test
+    void aBrandNewTokenRefusedByTheBankIsFinal() throws Exception {
+        module.bank().refuseEveryToken(true);
+
+        queue("FRESH-REFUSED", "17515", 1, null);
+        PispModule.Outcomes outcomes = module.awaitOutcomes(1, WAIT);
+
+        assertEquals(1, outcomes.failed().size());
+        assertEquals("REJECTED_BY_BANK", outcomes.failed().get(0).header("pispErrorCode"));
+        assertEquals(1, paymentsReceived("FRESH-REFUSED").size(), "a token fetched for this attempt is not refreshed");
+        assertEquals(1, module.bank().tokenRequests("17515"));
+    }
+
+    @Test
+    void establishmentComesFromTheHeaderWhenGivenAndFromTheIbanOtherwise() throws Exception {
+        queue("FROM-HEADER", "13807", 1, "17515");
+        queue("FROM-IBAN", "13807", 2, null);
+        PispModule.Outcomes outcomes = module.awaitOutcomes(2, WAIT);
+
+        assertEquals(2, outcomes.accepted().size(), () -> reasons(outcomes.failed()));
+        Map<String, String> cdetabById = new HashMap<>();
+        for (Outcome e : outcomes.accepted()) {
+            JsonNode b = JSON.readTree(e.body());
+            cdetabById.put(b.get("paymentInformationId").asText(), b.get("cdetab").asText());
+        }
+        assertEquals("17515", cdetabById.get("FROM-HEADER"));
+        assertEquals("13807", cdetabById.get("FROM-IBAN"));
+        assertEquals("/17515/stet/psd2/v1/payment-requests", paymentsReceived("FROM-HEADER").get(0).path());
+        assertEquals("/13807/stet/psd2/v1/payment-requests", paymentsReceived("FROM-IBAN").get(0).path());
+    }
+
+    @Test
+    void inboundCamelHeadersDoNotChangeTheTarget() throws Exception {
+        Map<String, Object> hostile = new HashMap<>();
+        hostile.put("CamelHttpUri", "http://127.0.0.1:" + module.bank().port() + "/17515/evil");
+        hostile.put("CamelHttpPath", "/evil");
+        hostile.put("camelhttpquery", "x=1");
+        hostile.put("Authorization", "Bearer stolen");
+        hostile.put("X-Request-ID", "chosen-by-sender");
+        module.send(SamplePayments.json("INJECTED", SamplePayments.iban("13807", 1)), hostile);
+
+        PispModule.Outcomes outcomes = module.awaitOutcomes(1, WAIT);
+
+        assertEquals(1, outcomes.accepted().size(), () -> reasons(outcomes.failed()));
+        BankSimulator.Received sent = paymentsReceived("INJECTED").get(0);
+        assertEquals("/13807/stet/psd2/v1/payment-requests", sent.path());
+        assertNull(sent.query());
+        assertFalse(sent.header("Authorization").contains("stolen"));
+        assertFalse("chosen-by-sender".equals(sent.header("X-Request-ID")));
+        assertTrue(module.bank().received().stream().noneMatch(r -> r.path().contains("evil")));
+    }
+
+    @Test
+    void otherFlowsCallTheModuleInProcessThroughDirect() throws Exception {
+        String body = SamplePayments.json("IN-PROCESS", SamplePayments.iban("10207", 5));
+        Exchange answer = module.producer().request("direct:initiate-payment",
+                e -> e.getMessage().setBody(body));
+
+        assertEquals("ACCEPTED", answer.getMessage().getHeader("pispOutcome"));
+        assertEquals("10207", answer.getMessage().getHeader("cdetab"));
+        JsonNode b = JSON.readTree(answer.getMessage().getBody(String.class));
+        assertEquals("IN-PROCESS", b.get("paymentInformationId").asText());
+
+        Exchange bad = module.producer().request("direct:initiate-payment", e -> e.getMessage().setBody("nope"));
+        assertEquals("FAILED", bad.getMessage().getHeader("pispOutcome"));
+        assertEquals("INVALID_PAYMENT_REQUEST", bad.getMessage().getHeader("pispErrorCode"));
+        assertEquals("nope", bad.getMessage().getBody(String.class));
+        assertNull(bad.getException());
+    }
+
+    private static String queue(String paymentInformationId, String ibanCdetab, long n, String cdetabHeader) {
+        String body = SamplePayments.json(paymentInformationId, SamplePayments.iban(ibanCdetab, n));
+        Map<String, Object> headers = new HashMap<>();
+        if (cdetabHeader != null) {
+            headers.put("cdetab", cdetabHeader);
+        }
+        module.send(body, headers);
+        return body;
+    }
+
+    private static List<BankSimulator.Received> paymentsReceived(String paymentInformationId) {
+        return module.bank().received().stream()
+                .filter(r -> r.path().endsWith("/payment-requests"))
+                .filter(r -> r.body().contains("\"" + paymentInformationId + "\""))
+                .toList();
+    }
+
+    static String reasons(List<Outcome> failed) {
+        return failed.stream().map(e -> e.header("pispErrorCode") + ": " + e.header("pispErrorReason")).collect(Collectors.joining("; "));
+    }
+}

@@ -1,0 +1,203 @@
+package eu.pisp.bpce.support;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import eu.pisp.bpce.PispApplication;
+import eu.pisp.bpce.sim.BankSimulator;
+import eu.pisp.bpce.token.TokenCache;
+import jakarta.jms.Connection;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.main.Main;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Boots the module exactly as {@code java -jar} does (config/application.properties, routes/*.yaml, embedded Artemis
+ * with a persistent journal) against a {@link BankSimulator} on 127.0.0.1, with a fresh broker folder and free ports.
+ * Register it with {@code @RegisterExtension static PispModule module = new PispModule();}.
+ */
+public final class PispModule implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback {
+
+    public static final String SOURCE = "jms:queue:pisp.payment-requests";
+    public static final String ACCEPTED_QUEUE = "pisp.payment-requests.accepted";
+    public static final String FAILED_QUEUE = "pisp.payment-requests.failed";
+
+    private final Map<String, String> properties = new HashMap<>();
+    private BankSimulator bank;
+    private Main main;
+    private Path dataDir;
+    private int brokerPort;
+    private ProducerTemplate producer;
+    private Connection jms;
+    private Session session;
+    private MessageConsumer acceptedConsumer;
+    private MessageConsumer failedConsumer;
+
+    public PispModule() {
+        properties.put("pisp.client-id", "PSDFR-ACPR-12345");
+    }
+
+    /** Adds or replaces a property for this test class. */
+    public PispModule with(String key, String value) {
+        properties.put(key, value);
+        return this;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        bank = BankSimulator.start(0);
+        dataDir = Files.createTempDirectory("pisp-test-broker");
+        brokerPort = freePort();
+        Map<String, String> overrides = new HashMap<>();
+        overrides.put("pisp.aspsp.base-url-template", bank.baseUrlTemplate());
+        overrides.put("pisp.broker.data-dir", dataDir.toString());
+        overrides.put("pisp.broker.url", "tcp://127.0.0.1:" + brokerPort);
+        overrides.put("pisp.broker.redelivery-delay-ms", "100");
+        overrides.putAll(properties);
+        main = PispApplication.create(overrides);
+        main.start();
+        producer = context().createProducerTemplate();
+        // Outcomes are read as any other ESB component would: a JMS client on the TCP acceptor.
+        jms = new ActiveMQConnectionFactory(brokerTcpUrl()).createConnection();
+        session = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        acceptedConsumer = session.createConsumer(session.createQueue(ACCEPTED_QUEUE));
+        failedConsumer = session.createConsumer(session.createQueue(FAILED_QUEUE));
+        jms.start();
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws JMSException {
+        drain(acceptedConsumer);
+        drain(failedConsumer);
+        bank.reset();
+        tokens().invalidateAll();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        if (jms != null) {
+            jms.close();
+        }
+        if (main != null) {
+            main.stop();
+        }
+        if (bank != null) {
+            bank.stop();
+        }
+        if (dataDir != null) {
+            try (Stream<Path> files = Files.walk(dataDir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    public BankSimulator bank() {
+        return bank;
+    }
+
+    public CamelContext context() {
+        return main.getCamelContext();
+    }
+
+    public TokenCache tokens() {
+        return context().getRegistry().lookupByNameAndType("tokenCache", TokenCache.class);
+    }
+
+    public ProducerTemplate producer() {
+        return producer;
+    }
+
+    public String brokerTcpUrl() {
+        return "tcp://127.0.0.1:" + brokerPort;
+    }
+
+    /** Queues a payment request as another ESB component would. */
+    public void send(Object body, Map<String, Object> headers) {
+        producer.sendBodyAndHeaders(SOURCE, body, headers);
+    }
+
+    /** Waits for {@code count} outcomes, from either outcome queue, and returns them. */
+    public Outcomes awaitOutcomes(int count, Duration timeout) throws JMSException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<Outcome> accepted = new ArrayList<>();
+        List<Outcome> failed = new ArrayList<>();
+        while (accepted.size() + failed.size() < count && System.nanoTime() < deadline) {
+            Message a = acceptedConsumer.receive(20);
+            if (a != null) {
+                accepted.add(Outcome.of(a));
+            }
+            Message f = a == null ? failedConsumer.receive(20) : failedConsumer.receiveNoWait();
+            if (f != null) {
+                failed.add(Outcome.of(f));
+            }
+        }
+        return new Outcomes(accepted, failed);
+    }
+
+    /** After the expected outcomes arrived: true when no further outcome shows up within the wait. */
+    public boolean noMoreOutcomes(Duration wait) throws JMSException {
+        return acceptedConsumer.receive(wait.toMillis()) == null && failedConsumer.receiveNoWait() == null;
+    }
+
+    private static void drain(MessageConsumer consumer) throws JMSException {
+        while (consumer.receive(10) != null) {
+            // discard leftovers of an earlier test
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** One outcome message as read from its queue. */
+    public record Outcome(String body, Map<String, Object> headers, String correlationId) {
+        static Outcome of(Message m) throws JMSException {
+            Map<String, Object> headers = new HashMap<>();
+            for (Object name : java.util.Collections.list(m.getPropertyNames())) {
+                headers.put((String) name, m.getObjectProperty((String) name));
+            }
+            String body = m instanceof TextMessage t ? t.getText()
+                    : m instanceof jakarta.jms.BytesMessage b ? bytes(b) : null;
+            return new Outcome(body, headers, m.getJMSCorrelationID());
+        }
+
+        private static String bytes(jakarta.jms.BytesMessage b) throws JMSException {
+            byte[] data = new byte[(int) b.getBodyLength()];
+            b.readBytes(data);
+            return new String(data, java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        public String header(String name) {
+            Object v = headers.get(name);
+            return v == null ? null : v.toString();
+        }
+    }
+
+    /** The outcomes seen. */
+    public record Outcomes(List<Outcome> accepted, List<Outcome> failed) {
+        public int total() {
+            return accepted.size() + failed.size();
+        }
+    }
+}
