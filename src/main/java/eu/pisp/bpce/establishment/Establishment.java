@@ -21,18 +21,6 @@ public record Establishment(String cdetab, String name, String banque, String cl
         return URLEncoder.encode(clientId, StandardCharsets.UTF_8);
     }
 
-    public String getCdetab() {
-        return cdetab;
-    }
-
-    public String getBaseUrl() {
-        return baseUrl;
-    }
-
-    public String getName() {
-        return name;
-    }
-
     @Override
     public String toString() {
         return cdetab + " (" + name + ")";

@@ -7,12 +7,4 @@ package eu.pisp.bpce.payment;
  * @param debtorIban           debtorAccount.iban, or null when the request has none
  */
 public record PaymentRequestFacts(String paymentInformationId, String debtorIban) {
-
-    public String getPaymentInformationId() {
-        return paymentInformationId;
-    }
-
-    public String getDebtorIban() {
-        return debtorIban;
-    }
 }
