@@ -23,10 +23,18 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsExchange;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +44,9 @@ import org.slf4j.LoggerFactory;
  * {@code http://127.0.0.1:<port>/<cdetab>}. It checks what a bank checks (grant, scope, bearer token of that very
  * establishment), records what it received, and lets a test inject the faults a bank shows (token revocation, error
  * statuses, slow or missing answers).
+ *
+ * <p>Like a real bank it can also run over HTTPS and require a client certificate ({@link #startHttps}), and verify the
+ * STET HTTP signature of payment requests ({@link #verifySignatures}): both are off unless asked for.
  */
 public final class BankSimulator {
 
@@ -95,10 +106,17 @@ public final class BankSimulator {
     private volatile long tokenLatencyMs;
     private volatile boolean refuseEveryToken;
     private volatile Set<String> unavailable = Set.of();
+    private final String scheme;
+    private volatile SignatureCheck signatureCheck;
+    private volatile Set<String> signatureExempt = Set.of();
+    private final AtomicInteger signaturesAccepted = new AtomicInteger();
+    private final AtomicInteger signaturesRefused = new AtomicInteger();
+    private final Set<String> clientCertificateSubjects = ConcurrentHashMap.newKeySet();
 
     private BankSimulator(HttpServer server, ExecutorService executor) {
         this.server = server;
         this.executor = executor;
+        this.scheme = server instanceof HttpsServer ? "https" : "http";
     }
 
     /** Starts a simulator on 127.0.0.1 ({@code port} 0 picks a free one). */
@@ -107,7 +125,41 @@ public final class BankSimulator {
     }
 
     public static BankSimulator start(int port, int threads) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 1024);
+        return start(HttpServer.create(new InetSocketAddress("127.0.0.1", port), 1024), threads);
+    }
+
+    /**
+     * Starts a simulator over HTTPS on 127.0.0.1, TLS 1.2 or 1.3 only. With TLS 1.3 a refused client certificate
+     * reaches the client after its handshake is over: as a fatal alert, or as a reset connection when the request was
+     * already on its way (as with real servers).
+     *
+     * @param port            0 picks a free one
+     * @param tls             holds the bank's server certificate (key managers) and, for client authentication, the
+     *                        CAs of accepted client certificates (trust managers)
+     * @param needClientAuth  true: a connection without a client certificate trusted by {@code tls} is refused, as a
+     *                        PSD2 bank does for a TPP without its QWAC
+     */
+    public static BankSimulator startHttps(int port, SSLContext tls, boolean needClientAuth) throws IOException {
+        return startHttps(port, tls, needClientAuth, "TLSv1.3", "TLSv1.2");
+    }
+
+    /** As {@link #startHttps(int, SSLContext, boolean)}, speaking only these TLS versions (e.g. a TLS 1.2 bank). */
+    public static BankSimulator startHttps(int port, SSLContext tls, boolean needClientAuth, String... protocols)
+            throws IOException {
+        HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", port), 1024);
+        server.setHttpsConfigurator(new HttpsConfigurator(tls) {
+            @Override
+            public void configure(HttpsParameters params) {
+                SSLParameters p = tls.getDefaultSSLParameters();
+                p.setProtocols(protocols.clone());
+                p.setNeedClientAuth(needClientAuth);
+                params.setSSLParameters(p);
+            }
+        });
+        return start(server, 64);
+    }
+
+    private static BankSimulator start(HttpServer server, int threads) {
         ExecutorService executor = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "bank-simulator");
             t.setDaemon(true);
@@ -117,7 +169,7 @@ public final class BankSimulator {
         server.createContext("/", sim::handle);
         server.setExecutor(executor);
         server.start();
-        LOG.info("Bank simulator listening on http://127.0.0.1:{}/<cdetab>", sim.port());
+        LOG.info("Bank simulator listening on {}://127.0.0.1:{}/<cdetab>", sim.scheme, sim.port());
         return sim;
     }
 
@@ -132,7 +184,7 @@ public final class BankSimulator {
 
     /** The value for {@code pisp.aspsp.base-url-template} that points every establishment here. */
     public String baseUrlTemplate() {
-        return "http://127.0.0.1:" + port() + "/{cdetab}";
+        return scheme + "://127.0.0.1:" + port() + "/{cdetab}";
     }
 
     // ---- fault injection -------------------------------------------------------------------------------------------
@@ -178,6 +230,23 @@ public final class BankSimulator {
         this.unavailable = Set.copyOf(cdetabs);
     }
 
+    /**
+     * From now on payment requests must carry a valid STET HTTP signature made with the private key of this public
+     * key and naming this keyId (null: any); a bad one is answered 401 (signature, Date) or 400 (Digest) with an
+     * ErrorModel body, before the token is looked at. Null turns the check off (the default). Kept by {@link #reset()}.
+     */
+    public BankSimulator verifySignatures(java.security.PublicKey qsealcPublicKey, String expectedKeyId) {
+        this.signatureCheck = qsealcPublicKey == null ? null
+                : new SignatureCheck(qsealcPublicKey, expectedKeyId, java.time.Duration.ofMinutes(5));
+        return this;
+    }
+
+    /** Establishments whose payment requests are not checked for a signature (sandboxes). Kept by {@link #reset()}. */
+    public BankSimulator exemptFromSignatures(Set<String> cdetabs) {
+        this.signatureExempt = Set.copyOf(cdetabs);
+        return this;
+    }
+
     /** Forgets faults, tokens and what was received. */
     public void reset() {
         validTokens.clear();
@@ -187,6 +256,9 @@ public final class BankSimulator {
         paymentFaults.clear();
         received.clear();
         receivedCount.set(0);
+        signaturesAccepted.set(0);
+        signaturesRefused.set(0);
+        clientCertificateSubjects.clear();
         expiresIn = 3600L;
         paymentLatencyMs = 0;
         tokenLatencyMs = 0;
@@ -225,6 +297,21 @@ public final class BankSimulator {
         return receivedCount.get();
     }
 
+    /** Payment requests whose signature was checked and found valid (with {@link #verifySignatures}). */
+    public int signaturesAccepted() {
+        return signaturesAccepted.get();
+    }
+
+    /** Payment requests refused for their signature, Digest or Date. */
+    public int signaturesRefused() {
+        return signaturesRefused.get();
+    }
+
+    /** Subjects of the client certificates presented on HTTPS requests. */
+    public Set<String> clientCertificateSubjects() {
+        return Set.copyOf(clientCertificateSubjects);
+    }
+
     // ---- the endpoints ---------------------------------------------------------------------------------------------
 
     private void handle(HttpExchange ex) throws IOException {
@@ -233,6 +320,13 @@ public final class BankSimulator {
             String path = ex.getRequestURI().getRawPath();
             String query = ex.getRequestURI().getRawQuery();
             record(ex, path, query, body);
+            if (ex instanceof HttpsExchange https) {
+                try {
+                    clientCertificateSubjects.add(https.getSSLSession().getPeerPrincipal().getName());
+                } catch (SSLPeerUnverifiedException noClientCertificate) {
+                    // only possible without needClientAuth
+                }
+            }
             Matcher m = PATH.matcher(path);
             if (!m.matches()) {
                 respond(ex, 404, error(404, "Not Found", "Unknown resource", path), null);
@@ -247,6 +341,9 @@ public final class BankSimulator {
             if (resource.equals(TOKEN_PATH) && ex.getRequestMethod().equals("POST")) {
                 token(ex, cdetab, query, body);
             } else if (resource.equals(PAYMENT_PATH) && ex.getRequestMethod().equals("POST")) {
+                if (!signatureAccepted(ex, cdetab, path, query, body)) {
+                    return;
+                }
                 payment(ex, cdetab, path, body);
             } else {
                 respond(ex, 404, error(404, "Not Found", "Unknown resource", path), null);
@@ -325,6 +422,25 @@ public final class BankSimulator {
                 + resourceId + "&nonce=" + UUID.randomUUID().toString().substring(0, 8);
         respond(ex, 201, "{\"appliedAuthenticationApproach\":\"REDIRECT\",\"_links\":{\"consentApproval\":{\"href\":\""
                 + consent + "\"}}}", "/" + cdetab + PAYMENT_PATH + "/" + resourceId);
+    }
+
+    /** True when the signature is not checked or is valid; otherwise answers the refusal and returns false. */
+    private boolean signatureAccepted(HttpExchange ex, String cdetab, String path, String query, byte[] body)
+            throws IOException {
+        SignatureCheck check = signatureCheck;
+        if (check == null || signatureExempt.contains(cdetab)) {
+            return true;
+        }
+        String target = query == null ? path : path + "?" + query;
+        SignatureCheck.Failure failure = check.check(ex.getRequestMethod(), target, ex.getRequestHeaders(), body);
+        if (failure == null) {
+            signaturesAccepted.incrementAndGet();
+            return true;
+        }
+        signaturesRefused.incrementAndGet();
+        String error = failure.status() == 400 ? "Bad Request" : "Unauthorized";
+        respond(ex, failure.status(), error(failure.status(), error, failure.message(), path), null);
+        return false;
     }
 
     /** Applies a fault; false when the fault only delays and the normal answer should follow. */

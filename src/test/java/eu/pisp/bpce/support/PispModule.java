@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 import eu.pisp.bpce.PispApplication;
@@ -35,13 +36,14 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * with a persistent journal) against a {@link BankSimulator} on 127.0.0.1, with a fresh broker folder and free ports.
  * Register it with {@code @RegisterExtension static PispModule module = new PispModule();}.
  */
-public final class PispModule implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback {
+public final class PispModule implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AutoCloseable {
 
     public static final String SOURCE = "jms:queue:pisp.payment-requests";
     public static final String ACCEPTED_QUEUE = "pisp.payment-requests.accepted";
     public static final String FAILED_QUEUE = "pisp.payment-requests.failed";
 
     private final Map<String, String> properties = new HashMap<>();
+    private Callable<BankSimulator> bankFactory = () -> BankSimulator.start(0);
     private BankSimulator bank;
     private Main main;
     private Path dataDir;
@@ -62,9 +64,37 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         return this;
     }
 
+    /** Runs the module against this simulator (e.g. {@link BankSimulator#startHttps}) instead of a plain HTTP one. */
+    public PispModule bank(Callable<BankSimulator> factory) {
+        this.bankFactory = factory;
+        return this;
+    }
+
+    /** Starts the module outside of JUnit's extension model (for a test that boots several configurations). */
+    public PispModule start() throws Exception {
+        try {
+            beforeAll(null);
+            beforeEach(null);
+        } catch (Exception e) {
+            try {
+                afterAll(null);
+            } catch (Exception stop) {
+                e.addSuppressed(stop);
+            }
+            throw e;
+        }
+        return this;
+    }
+
+    /** Stops what {@link #start()} started. */
+    @Override
+    public void close() throws Exception {
+        afterAll(null);
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
-        bank = BankSimulator.start(0);
+        bank = bankFactory.call();
         dataDir = Files.createTempDirectory("pisp-test-broker");
         brokerPort = freePort();
         Map<String, String> overrides = new HashMap<>();
