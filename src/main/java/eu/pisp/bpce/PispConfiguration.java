@@ -1,7 +1,9 @@
 package eu.pisp.bpce;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.ExecutorService;
 
 import eu.pisp.bpce.broker.EmbeddedBroker;
@@ -9,19 +11,31 @@ import eu.pisp.bpce.establishment.EstablishmentRegistry;
 import eu.pisp.bpce.outcome.FailureReasons;
 import eu.pisp.bpce.outcome.Outcomes;
 import eu.pisp.bpce.payment.PaymentRequests;
+import eu.pisp.bpce.security.BankHttpHeaderFilter;
+import eu.pisp.bpce.security.ClientTls;
+import eu.pisp.bpce.security.KeyMaterial;
+import eu.pisp.bpce.security.LogMask;
+import eu.pisp.bpce.security.StetRequestSigner;
 import eu.pisp.bpce.token.RefreshRejectedToken;
 import eu.pisp.bpce.token.TokenCache;
 import eu.pisp.bpce.token.TokenPolicy;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.http.HttpComponent;
+import org.apache.camel.spi.MaskingFormatter;
 import org.apache.camel.spi.PropertiesComponent;
+import org.apache.camel.support.jsse.SSLContextParameters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Binds the few beans the routes use, from the {@code pisp.*} properties. Everything else (which endpoint, which
  * queue, what happens on failure) is in {@code routes/}.
  */
 public final class PispConfiguration implements CamelConfiguration {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PispConfiguration.class);
 
     @Override
     public void configure(CamelContext context) throws Exception {
@@ -71,6 +85,57 @@ public final class PispConfiguration implements CamelConfiguration {
         bind(context, "failureReasons", new FailureReasons());
         bind(context, "outcomes", new Outcomes());
         bind(context, "demoPayments", new eu.pisp.bpce.demo.DemoPayments());
+
+        configureTransportSecurity(context, props);
+        bind(context, "requestSigner", requestSigner(props, registry));
+        // camel.component.http(s).header-filter-strategy: lets the signed Date header through.
+        bind(context, "pispHttpHeaderFilter", new BankHttpHeaderFilter());
+        // Used by log: steps when camel.main.log-mask=true: IBANs, tokens and passwords masked.
+        bind(context, MaskingFormatter.CUSTOM_LOG_MASK_REF, new LogMask());
+    }
+
+    /**
+     * Mutual TLS with the QWAC certificate (pisp.tls.*) on both HTTP components: the URL scheme of the token and
+     * payment calls comes from pisp.aspsp.base-url-template. Nothing is changed while no keystore or truststore is set.
+     */
+    private static void configureTransportSecurity(CamelContext context, PropertiesComponent props) {
+        SSLContextParameters tls = ClientTls.create(new ClientTls.Settings(
+                optional(props, "pisp.tls.keystore.path"),
+                secret(props, "pisp.tls.keystore.password"),
+                optional(props, "pisp.tls.keystore.alias"),
+                optional(props, "pisp.tls.truststore.path"),
+                secret(props, "pisp.tls.truststore.password")));
+        if (tls != null) {
+            // On the http component too: with TLS configured, even an http:// template is called over TLS.
+            context.getComponent("http", HttpComponent.class).setSslContextParameters(tls);
+            context.getComponent("https", HttpComponent.class).setSslContextParameters(tls);
+        }
+    }
+
+    /** The STET request signer with the QSealC key (pisp.signature.*), when at least one establishment signs. */
+    private static StetRequestSigner requestSigner(PropertiesComponent props, EstablishmentRegistry registry) {
+        long signing = registry.all().values().stream().filter(e -> e.signRequests()).count();
+        if (signing == 0) {
+            LOG.info("STET request signature off: no establishment signs its requests (pisp.signature.enabled, "
+                    + "signRequests in the registry)");
+            return StetRequestSigner.disabled();
+        }
+        String path = optional(props, "pisp.signature.keystore.path");
+        if (path.isBlank()) {
+            throw new IllegalStateException(signing + " establishment(s) sign their requests (pisp.signature.enabled"
+                    + " or signRequests in the registry) but pisp.signature.keystore.path is empty");
+        }
+        KeyMaterial qsealc = KeyMaterial.load("pisp.signature.keystore", Path.of(path.strip()),
+                secret(props, "pisp.signature.keystore.password"), optional(props, "pisp.signature.keystore.alias"));
+        StetRequestSigner signer = new StetRequestSigner(qsealc.privateKey(), optional(props, "pisp.signature.key-id"),
+                required(props, "pisp.aspsp.payment-path"), Clock.systemUTC());
+        LOG.info("STET request signature on for {} establishment(s): keyId {}, QSealC {}", signing, signer.getKeyId(),
+                qsealc.describe());
+        String warning = qsealc.validityWarning(Instant.now());
+        if (warning != null) {
+            LOG.warn("The QSealC signing certificate {}", warning);
+        }
+        return signer;
     }
 
     private static void bind(CamelContext context, String name, Object bean) {
@@ -80,6 +145,19 @@ public final class PispConfiguration implements CamelConfiguration {
     private static String required(PropertiesComponent props, String key) {
         return props.resolveProperty(key).filter(s -> !s.isBlank())
                 .orElseThrow(() -> new IllegalStateException("Missing required property " + key));
+    }
+
+    private static String optional(PropertiesComponent props, String key) {
+        return props.resolveProperty(key).map(String::strip).orElse("");
+    }
+
+    /** A password: read as given (a secret file's final line break removed), never logged. */
+    private static char[] secret(PropertiesComponent props, String key) {
+        String v = props.resolveProperty(key).orElse("");
+        while (v.endsWith("\n") || v.endsWith("\r")) {
+            v = v.substring(0, v.length() - 1);
+        }
+        return v.toCharArray();
     }
 
     private static boolean bool(PropertiesComponent props, String key) {

@@ -4,6 +4,9 @@ package eu.pisp.bpce.establishment;
 public final class Masking {
 
     private static final int MAX_ECHO = 200;
+    /** Country code, check digits, 11 to 30 alphanumerics, optionally spaced. */
+    private static final java.util.regex.Pattern IBAN_IN_TEXT =
+            java.util.regex.Pattern.compile("\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]){11,30}\\b");
 
     private Masking() {
     }
@@ -20,11 +23,29 @@ public final class Masking {
         return "*".repeat(Math.min(s.length() - 4, 30)) + s.substring(s.length() - 4);
     }
 
-    /** An untrusted value echoed in a reason: control characters escaped, length bounded. */
+    /** Every IBAN in a text (compact or printed in groups of 4) with all but its last 4 characters masked. */
+    public static String ibansIn(String text) {
+        if (text == null) {
+            return null;
+        }
+        java.util.regex.Matcher m = IBAN_IN_TEXT.matcher(text);
+        if (!m.find()) {
+            return text;
+        }
+        StringBuilder sb = new StringBuilder();
+        do {
+            m.appendReplacement(sb, java.util.regex.Matcher.quoteReplacement(iban(m.group())));
+        } while (m.find());
+        m.appendTail(sb);
+        return sb.toString();
+    }
+
+    /** An untrusted value echoed in a reason: IBANs masked, control characters escaped, length bounded. */
     public static String printable(String value) {
         if (value == null) {
             return "null";
         }
+        value = ibansIn(value);
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < value.length() && sb.length() < MAX_ECHO; i++) {
             char c = value.charAt(i);

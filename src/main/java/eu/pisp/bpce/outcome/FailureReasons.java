@@ -44,11 +44,55 @@ public final class FailureReasons {
             return capitalize(what) + " answered HTTP " + http.getStatusCode()
                     + (bank.isEmpty() ? "" : ": " + bank);
         }
+        javax.net.ssl.SSLException tls = find(failure, javax.net.ssl.SSLException.class);
+        if (tls != null) {
+            return tlsFailure(what, tls);
+        }
         IOException io = find(failure, IOException.class);
+        if (io instanceof java.net.SocketException && insideTls(io)) {
+            // TLS 1.3: a bank refusing the client certificate does so after the client's handshake is done, and the
+            // alert is often lost to a reset connection.
+            return capitalize(what) + " broke the TLS connection (" + io.getClass().getSimpleName()
+                    + (io.getMessage() == null ? "" : ": " + Masking.printable(io.getMessage()))
+                    + "); if every call fails so, check that the bank accepts our client certificate "
+                    + "(QWAC, pisp.tls.keystore)";
+        }
         Throwable shown = io != null ? io : rootCause(failure);
         String text = shown.getMessage() == null ? "" : ": " + Masking.printable(shown.getMessage());
         String verdict = isConnectFailure(shown) ? " could not be reached (" : " gave no answer (";
         return capitalize(what) + verdict + shown.getClass().getSimpleName() + text + ")";
+    }
+
+    /** A TLS failure, with what the operator should look at. */
+    static String tlsFailure(String what, javax.net.ssl.SSLException tls) {
+        String msg = tls.getMessage() == null ? "" : tls.getMessage();
+        String m = msg.toLowerCase(java.util.Locale.ROOT);
+        String hint;
+        if (tls instanceof javax.net.ssl.SSLPeerUnverifiedException) {
+            hint = "its server certificate does not match its host name";
+        } else if (m.contains("pkix") || m.contains("certification path") || m.contains("certificate_unknown")
+                && !m.contains("received")) {
+            hint = "its server certificate is not trusted (pisp.tls.truststore)";
+        } else if (m.contains("received fatal alert") && (m.contains("certificate") || m.contains("unknown_ca")
+                || m.contains("access_denied") || m.contains("handshake_failure"))) {
+            hint = "the bank refused our client certificate (QWAC, pisp.tls.keystore)";
+        } else {
+            hint = "no secure connection could be made";
+        }
+        String verb = tls instanceof javax.net.ssl.SSLHandshakeException
+                || tls instanceof javax.net.ssl.SSLPeerUnverifiedException ? "TLS handshake with " : "TLS connection with ";
+        return verb + what + " failed: " + hint + " (" + tls.getClass().getSimpleName()
+                + (msg.isEmpty() ? "" : ": " + Masking.printable(msg)) + ")";
+    }
+
+    /** True when the exception was raised by the JDK's TLS layer (reading or writing a TLS connection). */
+    static boolean insideTls(Throwable t) {
+        for (StackTraceElement frame : t.getStackTrace()) {
+            if (frame.getClassName().startsWith("sun.security.ssl.")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** True when no connection was made, so the request certainly did not leave. */
@@ -92,7 +136,8 @@ public final class FailureReasons {
         return v != null && v.isTextual() && !v.asText().isBlank() ? v.asText() : null;
     }
 
-    private static String bounded(String s) {
+    private static String bounded(String text) {
+        String s = Masking.ibansIn(text);
         String p = s.length() > MAX_BANK_TEXT ? s.substring(0, MAX_BANK_TEXT) + "..." : s;
         StringBuilder sb = new StringBuilder(p.length());
         for (char c : p.toCharArray()) {
