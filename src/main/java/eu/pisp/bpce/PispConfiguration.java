@@ -151,9 +151,24 @@ public final class PispConfiguration implements CamelConfiguration {
         return props.resolveProperty(key).map(String::strip).orElse("");
     }
 
-    /** A password: read as given (a secret file's final line break removed), never logged. */
+    /**
+     * A password, never logged: the file named after its key in pisp.secrets-dir when there is one (its final line
+     * break removed), otherwise the property (from the environment: {{env:...}}).
+     */
     private static char[] secret(PropertiesComponent props, String key) {
         String v = props.resolveProperty(key).orElse("");
+        String dir = optional(props, "pisp.secrets-dir");
+        if (!dir.isBlank()) {
+            Path file = Path.of(dir, key);
+            if (java.nio.file.Files.isRegularFile(file)) {
+                try {
+                    v = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException("Cannot read the secret file " + file + ": "
+                            + e.getClass().getSimpleName());
+                }
+            }
+        }
         while (v.endsWith("\n") || v.endsWith("\r")) {
             v = v.substring(0, v.length() - 1);
         }
