@@ -113,6 +113,17 @@ class MutualTlsAndSignatureTest {
     }
 
     @Test
+    void bothHttpComponentsCarryTheTlsParametersAndKeepTheirPoolSettings() {
+        for (String scheme : List.of("http", "https")) {
+            HttpComponent c = module.context().getComponent(scheme, HttpComponent.class);
+            assertEquals(TestPki.QWAC_ALIAS, c.getSslContextParameters().getCertAlias(), scheme);
+            assertEquals(64, c.getConnectionsPerRoute(), scheme + " keeps camel.component." + scheme + ".* settings");
+            assertEquals(512, c.getMaxTotalConnections(), scheme);
+            assertTrue(c.getHeaderFilterStrategy() instanceof BankHttpHeaderFilter, scheme);
+        }
+    }
+
+    @Test
     void bodyChangedAfterSigningIsRejected() throws Exception {
         afterSigning = request -> request.setEntity(new ByteArrayEntity(bytes(request).replace("124.35", "999.99")
                 .getBytes(StandardCharsets.UTF_8), ContentType.APPLICATION_JSON));
