@@ -21,17 +21,8 @@ public record Establishment(String cdetab, String name, String banque, String cl
         return URLEncoder.encode(clientId, StandardCharsets.UTF_8);
     }
 
-    public String getCdetab() {
-        return cdetab;
-    }
 
-    public String getBaseUrl() {
-        return baseUrl;
-    }
 
-    public String getName() {
-        return name;
-    }
 
     @Override
     public String toString() {

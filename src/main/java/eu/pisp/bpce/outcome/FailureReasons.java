@@ -26,6 +26,11 @@ public final class FailureReasons {
         if (failure instanceof PaymentFailedException pfe) {
             return pfe.getReason();
         }
+        if (!Boolean.TRUE.equals(exchange.getProperty(Props.SEND_STARTED, Boolean.class))) {
+            Throwable root = rootCause(failure);
+            return "Unexpected error before anything was sent to the bank: " + root.getClass().getSimpleName()
+                    + (root.getMessage() == null ? "" : ": " + Masking.printable(root.getMessage()));
+        }
         Establishment est = exchange.getProperty(Props.ESTABLISHMENT, Establishment.class);
         String what = "the payment endpoint of establishment " + (est == null ? "?" : est.toString());
         Integer attempts = exchange.getProperty(Props.ATTEMPTS, Integer.class);
@@ -111,7 +116,7 @@ public final class FailureReasons {
     }
 
     private static Throwable rootCause(Throwable t) {
-        Throwable c = t;
+        Throwable c = t == null ? new IllegalStateException("unknown") : t;
         while (c.getCause() != null && c.getCause() != c) {
             c = c.getCause();
         }

@@ -8,11 +8,5 @@ package eu.pisp.bpce.payment;
  */
 public record PaymentRequestFacts(String paymentInformationId, String debtorIban) {
 
-    public String getPaymentInformationId() {
-        return paymentInformationId;
-    }
 
-    public String getDebtorIban() {
-        return debtorIban;
-    }
 }

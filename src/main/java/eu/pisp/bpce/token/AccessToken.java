@@ -17,9 +17,6 @@ public record AccessToken(String value, String cdetab, long serial, Instant obta
         return "Bearer " + value;
     }
 
-    public long getSerial() {
-        return serial;
-    }
 
     /** True once the token should be renewed in the background (refresh-ahead), still usable meanwhile. */
     public boolean isRefreshDue() {

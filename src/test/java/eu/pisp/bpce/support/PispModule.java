@@ -153,6 +153,15 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         return new Outcomes(accepted, failed);
     }
 
+    /** {@link #awaitOutcomes} for lambdas that cannot throw. */
+    public Outcomes awaitOutcomesUnchecked(int count, Duration timeout) {
+        try {
+            return awaitOutcomes(count, timeout);
+        } catch (JMSException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** After the expected outcomes arrived: true when no further outcome shows up within the wait. */
     public boolean noMoreOutcomes(Duration wait) throws JMSException {
         return acceptedConsumer.receive(wait.toMillis()) == null && failedConsumer.receiveNoWait() == null;
