@@ -35,6 +35,10 @@ public final class FailureReasons {
         String what = "the payment endpoint of establishment " + (est == null ? "?" : est.toString());
         Integer attempts = exchange.getProperty(Props.ATTEMPTS, Integer.class);
         String reason = describe(what, failure);
+        Long retryAfter = exchange.getProperty(eu.pisp.bpce.resilience.BankRetries.RETRY_AFTER_REFUSED, Long.class);
+        if (retryAfter != null) {
+            reason += " (it asked to retry after " + retryAfter + " s)";
+        }
         return attempts != null && attempts > 1 ? reason + " (after " + attempts + " attempts)" : reason;
     }
 
@@ -54,6 +58,18 @@ public final class FailureReasons {
         String text = shown.getMessage() == null ? "" : ": " + Masking.printable(shown.getMessage());
         String verdict = isConnectFailure(shown) ? " could not be reached (" : " gave no answer (";
         return capitalize(what) + verdict + shown.getClass().getSimpleName() + text + ")";
+    }
+
+    /**
+     * True for failures worth retrying later: no connection, a timeout, or an HTTP 429/5xx answer. (For the payment
+     * endpoint, only the "certainly not processed" ones are retried; the routes decide that.)
+     */
+    public static boolean isTransient(Throwable failure) {
+        HttpOperationFailedException http = find(failure, HttpOperationFailedException.class);
+        if (http != null) {
+            return http.getStatusCode() == 429 || http.getStatusCode() >= 500;
+        }
+        return find(failure, IOException.class) != null;
     }
 
     /** True when no connection was made, so the request certainly did not leave. */

@@ -69,7 +69,10 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         brokerPort = freePort();
         Map<String, String> overrides = new HashMap<>();
         overrides.put("pisp.aspsp.base-url-template", bank.baseUrlTemplate());
-        overrides.put("pisp.broker.data-dir", dataDir.toString());
+        overrides.put("pisp.broker.data-dir", dataDir.resolve("broker").toString());
+        overrides.put("pisp.send-record.file", dataDir.resolve("send-record.log").toString());
+        overrides.put("pisp.token.retry.initial-delay-ms", "20");
+        overrides.put("pisp.payment.retry.initial-delay-ms", "20");
         overrides.put("pisp.broker.url", "tcp://127.0.0.1:" + brokerPort);
         overrides.put("pisp.broker.redelivery-delay-ms", "100");
         overrides.putAll(properties);
@@ -90,6 +93,8 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         drain(failedConsumer);
         bank.reset();
         tokens().invalidateAll();
+        context().getRegistry().lookupByNameAndType("establishmentBreakers",
+                eu.pisp.bpce.resilience.EstablishmentBreakers.class).reset();
     }
 
     @Override
