@@ -22,6 +22,9 @@ public final class BankRetries {
     /** Exchange property set when the bank asked for a longer wait than the cap (for the failure reason). */
     public static final String RETRY_AFTER_REFUSED = "pispRetryAfterTooLong";
 
+    /** Exchange property: how many times this payment was resent because the bank was unavailable. */
+    public static final String RETRIES = "pispBankRetries";
+
     private static final Logger LOG = LoggerFactory.getLogger(BankRetries.class);
 
     private final int maxRetries;
@@ -38,7 +41,9 @@ public final class BankRetries {
 
     public boolean shouldRetry(Exchange exchange) {
         exchange.getIn().removeHeader(Exchange.REDELIVERY_DELAY);
-        int done = exchange.getIn().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class);
+        // Counted here, not from Camel's redelivery header: that header lives on the message, which Camel restores
+        // before each redelivery, so it cannot be trusted to bound the loop.
+        int done = exchange.getProperty(RETRIES, 0, Integer.class);
         if (done >= maxRetries) {
             return false;
         }
@@ -52,6 +57,7 @@ public final class BankRetries {
             }
             exchange.getIn().setHeader(Exchange.REDELIVERY_DELAY, retryAfter.toMillis());
         }
+        exchange.setProperty(RETRIES, done + 1);
         return true;
     }
 

@@ -185,21 +185,28 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
     }
 
     /** One outcome message as read from its queue. */
-    public record Outcome(String body, Map<String, Object> headers, String correlationId) {
+    public record Outcome(byte[] bytes, boolean text, Map<String, Object> headers, String correlationId) {
         static Outcome of(Message m) throws JMSException {
             Map<String, Object> headers = new HashMap<>();
             for (Object name : java.util.Collections.list(m.getPropertyNames())) {
                 headers.put((String) name, m.getObjectProperty((String) name));
             }
-            String body = m instanceof TextMessage t ? t.getText()
-                    : m instanceof jakarta.jms.BytesMessage b ? bytes(b) : null;
-            return new Outcome(body, headers, m.getJMSCorrelationID());
+            if (m instanceof TextMessage t) {
+                String s = t.getText();
+                return new Outcome(s == null ? null : s.getBytes(java.nio.charset.StandardCharsets.UTF_8), true,
+                        headers, m.getJMSCorrelationID());
+            }
+            byte[] data = null;
+            if (m instanceof jakarta.jms.BytesMessage b) {
+                data = new byte[(int) b.getBodyLength()];
+                b.readBytes(data);
+            }
+            return new Outcome(data, false, headers, m.getJMSCorrelationID());
         }
 
-        private static String bytes(jakarta.jms.BytesMessage b) throws JMSException {
-            byte[] data = new byte[(int) b.getBodyLength()];
-            b.readBytes(data);
-            return new String(data, java.nio.charset.StandardCharsets.UTF_8);
+        /** The body as UTF-8 text. */
+        public String body() {
+            return bytes == null ? null : new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
         }
 
         public String header(String name) {
