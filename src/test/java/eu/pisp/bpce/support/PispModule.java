@@ -51,6 +51,8 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
     private Session session;
     private MessageConsumer acceptedConsumer;
     private MessageConsumer failedConsumer;
+    private jakarta.jms.MessageProducer sourceProducer;
+    private Session sendSession;
 
     public PispModule() {
         properties.put("pisp.client-id", "PSDFR-ACPR-12345");
@@ -80,10 +82,16 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         main.start();
         producer = context().createProducerTemplate();
         // Outcomes are read as any other ESB component would: a JMS client on the TCP acceptor.
-        jms = new ActiveMQConnectionFactory(brokerTcpUrl()).createConnection();
+        ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(brokerTcpUrl());
+        // Persistent sends without waiting for each one's journal sync: the tests measure the module, not the sender.
+        factory.setBlockOnDurableSend(false);
+        jms = factory.createConnection();
         session = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
         acceptedConsumer = session.createConsumer(session.createQueue(ACCEPTED_QUEUE));
         failedConsumer = session.createConsumer(session.createQueue(FAILED_QUEUE));
+        sendSession = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        sourceProducer = sendSession.createProducer(sendSession.createQueue("pisp.payment-requests"));
+        sourceProducer.setDeliveryMode(jakarta.jms.DeliveryMode.PERSISTENT);
         jms.start();
     }
 
@@ -135,9 +143,24 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         return "tcp://127.0.0.1:" + brokerPort;
     }
 
-    /** Queues a payment request as another ESB component would. */
-    public void send(Object body, Map<String, Object> headers) {
-        producer.sendBodyAndHeaders(SOURCE, body, headers);
+    /** Queues a payment request as another ESB component would: a persistent JMS message over TCP. */
+    public synchronized void send(Object body, Map<String, Object> headers) {
+        try {
+            Message m;
+            if (body instanceof byte[] bytes) {
+                jakarta.jms.BytesMessage b = sendSession.createBytesMessage();
+                b.writeBytes(bytes);
+                m = b;
+            } else {
+                m = sendSession.createTextMessage((String) body);
+            }
+            for (Map.Entry<String, Object> h : headers.entrySet()) {
+                m.setObjectProperty(h.getKey(), h.getValue());
+            }
+            sourceProducer.send(m);
+        } catch (JMSException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Waits for {@code count} outcomes, from either outcome queue, and returns them. */
@@ -185,7 +208,8 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
     }
 
     /** One outcome message as read from its queue. */
-    public record Outcome(byte[] bytes, boolean text, Map<String, Object> headers, String correlationId) {
+    public record Outcome(byte[] bytes, boolean text, Map<String, Object> headers, String correlationId,
+                          long receivedAtNanos) {
         static Outcome of(Message m) throws JMSException {
             Map<String, Object> headers = new HashMap<>();
             for (Object name : java.util.Collections.list(m.getPropertyNames())) {
@@ -194,14 +218,14 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
             if (m instanceof TextMessage t) {
                 String s = t.getText();
                 return new Outcome(s == null ? null : s.getBytes(java.nio.charset.StandardCharsets.UTF_8), true,
-                        headers, m.getJMSCorrelationID());
+                        headers, m.getJMSCorrelationID(), System.nanoTime());
             }
             byte[] data = null;
             if (m instanceof jakarta.jms.BytesMessage b) {
                 data = new byte[(int) b.getBodyLength()];
                 b.readBytes(data);
             }
-            return new Outcome(data, false, headers, m.getJMSCorrelationID());
+            return new Outcome(data, false, headers, m.getJMSCorrelationID(), System.nanoTime());
         }
 
         /** The body as UTF-8 text. */
