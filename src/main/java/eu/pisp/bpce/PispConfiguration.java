@@ -14,7 +14,7 @@ import eu.pisp.bpce.payment.SendJournal;
 import eu.pisp.bpce.payment.SendRecord;
 import eu.pisp.bpce.resilience.BankRetries;
 import eu.pisp.bpce.resilience.EstablishmentBreakers;
-import eu.pisp.bpce.token.RefreshRejectedToken;
+import eu.pisp.bpce.token.DropRefusedToken;
 import eu.pisp.bpce.token.TokenCache;
 import eu.pisp.bpce.token.TokenPolicy;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
@@ -71,7 +71,7 @@ public final class PispConfiguration implements CamelConfiguration {
         bind(context, "tokenCache", tokens);
         // caffeine-loadcache:pisp-tokens finds the cache by this name and uses it as it is.
         bind(context, "pisp-tokens", tokens.cache());
-        bind(context, "refreshRejectedToken", new RefreshRejectedToken(tokens));
+        bind(context, "dropRefusedToken", new DropRefusedToken(tokens));
 
         SendJournal journal = new SendJournal(Path.of(required(props, "pisp.send-record.file")),
                 integer(props, "pisp.send-record.max-entries"), bool(props, "pisp.send-record.fsync"));

@@ -63,6 +63,27 @@ class FailureHandlingTest {
     }
 
     @Test
+    void tokenEndpointFailingDuringA403RefreshIsRetriedLikeAnyTokenFailure() throws Exception {
+        send("REFRESH-WARM", "13807");
+        assertEquals(1, module.awaitOutcomes(1, WAIT).accepted().size());
+        module.bank().revokeAllTokens();
+        module.bank().failTokenRequests("13807", 2, Fault.status(503, "Service indisponible"));
+
+        send("REFRESH-FLAKY", "13807");
+        PispModule.Outcomes outcomes = module.awaitOutcomes(1, WAIT);
+
+        assertEquals(1, outcomes.accepted().size(), () -> PaymentFlowTest.reasons(outcomes.failed()));
+        assertEquals(2, paymentsReceived("REFRESH-FLAKY").size(), "the refused send and one resend");
+        assertEquals(4, module.bank().tokenRequests("13807"), "first token, 2 failures, the new token");
+
+        module.bank().revokeAllTokens();
+        module.bank().failTokenRequests("13807", 100, Fault.status(503, "Service indisponible"));
+        Outcome failed = single(send("REFRESH-DOWN", "13807"), "TOKEN_UNAVAILABLE");
+        assertEquals(1, paymentsReceived("REFRESH-DOWN").size(), "nothing resent without a token");
+        assertTrue(failed.header("pispErrorReason").contains("HTTP 503"), failed.header("pispErrorReason"));
+    }
+
+    @Test
     void paymentAnswered503IsResentAndAccepted() throws Exception {
         module.bank().failPayments("13807", 1, Fault.status(503, "Service indisponible"));
 

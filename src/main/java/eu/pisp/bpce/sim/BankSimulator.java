@@ -90,6 +90,7 @@ public final class BankSimulator {
     private final Map<String, ConcurrentLinkedDeque<Fault>> paymentFaults = new ConcurrentHashMap<>();
     private final ConcurrentLinkedDeque<Received> received = new ConcurrentLinkedDeque<>();
     private final AtomicInteger receivedCount = new AtomicInteger();
+    private final Map<String, AtomicInteger> faultsApplied = new ConcurrentHashMap<>();
     private volatile Long expiresIn = 3600L;
     private volatile long paymentLatencyMs;
     private volatile long tokenLatencyMs;
@@ -190,6 +191,7 @@ public final class BankSimulator {
         paymentFaults.clear();
         received.clear();
         receivedCount.set(0);
+        faultsApplied.clear();
         expiresIn = 3600L;
         paymentLatencyMs = 0;
         tokenLatencyMs = 0;
@@ -198,6 +200,13 @@ public final class BankSimulator {
     }
 
     // ---- what was seen ---------------------------------------------------------------------------------------------
+
+    /** How many injected faults were applied, by "token:" or "payment:" and kind (status-503, slow-answer...). */
+    public Map<String, Integer> faultsApplied() {
+        Map<String, Integer> copy = new HashMap<>();
+        faultsApplied.forEach((k, v) -> copy.put(k, v.get()));
+        return copy;
+    }
 
     public int tokenRequests(String cdetab) {
         AtomicInteger n = tokenRequests.get(cdetab);
@@ -263,7 +272,7 @@ public final class BankSimulator {
         tokenRequests.computeIfAbsent(cdetab, k -> new AtomicInteger()).incrementAndGet();
         sleep(tokenLatencyMs);
         Fault fault = next(tokenFaults, cdetab);
-        if (fault != null && applyFault(ex, fault, "/" + cdetab + TOKEN_PATH)) {
+        if (fault != null && applyFault(ex, fault, "/" + cdetab + TOKEN_PATH, "token")) {
             return;
         }
         Map<String, String> params = new HashMap<>(form(query));
@@ -294,7 +303,7 @@ public final class BankSimulator {
             return;
         }
         Fault fault = next(paymentFaults, cdetab);
-        if (fault != null && fault.status() > 0 && applyFault(ex, fault, path)) {
+        if (fault != null && fault.status() > 0 && applyFault(ex, fault, path, "payment")) {
             return; // a refusal: not processed
         }
         String requestId = ex.getRequestHeaders().getFirst("X-Request-ID");
@@ -316,7 +325,7 @@ public final class BankSimulator {
             return;
         }
         int seen = processedPayments.computeIfAbsent(cdetab + "/" + pid, k -> new AtomicInteger()).incrementAndGet();
-        if (fault != null && applyFault(ex, fault, path)) {
+        if (fault != null && applyFault(ex, fault, path, "payment")) {
             return; // processed, but the answer is slow or missing
         }
         if (seen > 1) {
@@ -331,7 +340,10 @@ public final class BankSimulator {
     }
 
     /** Applies a fault; false when the fault only delays and the normal answer should follow. */
-    private boolean applyFault(HttpExchange ex, Fault fault, String path) throws IOException {
+    private boolean applyFault(HttpExchange ex, Fault fault, String path, String endpoint) throws IOException {
+        String kind = fault.dropConnection() ? "no-answer" : fault.status() > 0 ? "status-" + fault.status()
+                : "slow-answer";
+        faultsApplied.computeIfAbsent(endpoint + ":" + kind, k -> new AtomicInteger()).incrementAndGet();
         sleep(fault.delayMs());
         if (fault.dropConnection()) {
             // Closing without a status line: the client sees the connection end with no answer.
