@@ -11,12 +11,17 @@ import eu.pisp.bpce.establishment.EstablishmentRegistry;
 import eu.pisp.bpce.outcome.FailureReasons;
 import eu.pisp.bpce.outcome.Outcomes;
 import eu.pisp.bpce.payment.PaymentRequests;
+import eu.pisp.bpce.payment.RequestIds;
+import eu.pisp.bpce.payment.SendJournal;
+import eu.pisp.bpce.payment.SendRecord;
+import eu.pisp.bpce.resilience.BankRetries;
+import eu.pisp.bpce.resilience.EstablishmentBreakers;
 import eu.pisp.bpce.security.BankHttpHeaderFilter;
 import eu.pisp.bpce.security.ClientTls;
 import eu.pisp.bpce.security.KeyMaterial;
 import eu.pisp.bpce.security.LogMask;
 import eu.pisp.bpce.security.StetRequestSigner;
-import eu.pisp.bpce.token.RefreshRejectedToken;
+import eu.pisp.bpce.token.DropRefusedToken;
 import eu.pisp.bpce.token.TokenCache;
 import eu.pisp.bpce.token.TokenPolicy;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
@@ -80,7 +85,22 @@ public final class PispConfiguration implements CamelConfiguration {
         bind(context, "tokenCache", tokens);
         // caffeine-loadcache:pisp-tokens finds the cache by this name and uses it as it is.
         bind(context, "pisp-tokens", tokens.cache());
-        bind(context, "refreshRejectedToken", new RefreshRejectedToken(tokens));
+        bind(context, "dropRefusedToken", new DropRefusedToken(tokens));
+
+        SendJournal journal = new SendJournal(Path.of(required(props, "pisp.send-record.file")),
+                integer(props, "pisp.send-record.max-entries"), bool(props, "pisp.send-record.fsync"));
+        journal.start();
+        context.addService(journal, true, false);
+        bind(context, "sendJournal", journal);
+        bind(context, "sendRecord", new SendRecord(journal));
+        bind(context, "requestIds", new RequestIds());
+        bind(context, "bankRetries", new BankRetries(integer(props, "pisp.payment.retry.max-retries"),
+                Duration.ofMillis(Long.parseLong(required(props, "pisp.payment.retry.max-retry-after-ms")))));
+        bind(context, "establishmentBreakers", new EstablishmentBreakers(
+                Float.parseFloat(required(props, "pisp.breaker.failure-rate-threshold")),
+                integer(props, "pisp.breaker.sliding-window-size"), integer(props, "pisp.breaker.minimum-calls"),
+                Duration.ofMillis(Long.parseLong(required(props, "pisp.breaker.open-wait-ms"))),
+                integer(props, "pisp.breaker.half-open-calls")));
 
         bind(context, "failureReasons", new FailureReasons());
         bind(context, "outcomes", new Outcomes());

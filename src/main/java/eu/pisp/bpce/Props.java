@@ -11,6 +11,7 @@ public final class Props {
     public static final String TOKEN_FRESH = "pispTokenFresh";
     public static final String ATTEMPTS = "pispAttempts";
     public static final String SEND_STARTED = "pispSendStarted";
+    public static final String MESSAGE_ID = "pispMessageId";
 
     private Props() {
     }

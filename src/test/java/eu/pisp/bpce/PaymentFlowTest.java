@@ -168,7 +168,8 @@ class PaymentFlowTest {
         hostile.put("CamelHttpPath", "/evil");
         hostile.put("camelhttpquery", "x=1");
         hostile.put("Authorization", "Bearer stolen");
-        hostile.put("X-Request-ID", "chosen-by-sender");
+        // JMS property names cannot hold '-': camel-jms decodes _HYPHEN_, so this arrives as header X-Request-ID.
+        hostile.put("X_HYPHEN_Request_HYPHEN_ID", "chosen-by-sender");
         module.send(SamplePayments.json("INJECTED", SamplePayments.iban("13807", 1)), hostile);
 
         PispModule.Outcomes outcomes = module.awaitOutcomes(1, WAIT);
@@ -198,6 +199,72 @@ class PaymentFlowTest {
         assertEquals("INVALID_PAYMENT_REQUEST", bad.getMessage().getHeader("pispErrorCode"));
         assertEquals("nope", bad.getMessage().getBody(String.class));
         assertNull(bad.getException());
+    }
+
+    @Test
+    void correlationIdIsKeptAndReplyToGetsTheOutcome() throws Exception {
+        try (jakarta.jms.Connection c = new org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory(
+                module.brokerTcpUrl()).createConnection()) {
+            jakarta.jms.Session session = c.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
+            jakarta.jms.Queue replies = session.createQueue("orchestrator.replies");
+            jakarta.jms.MessageConsumer replyConsumer = session.createConsumer(replies);
+            c.start();
+            jakarta.jms.TextMessage request = session.createTextMessage(
+                    SamplePayments.json("REPLY-TO", SamplePayments.iban("13807", 9)));
+            request.setJMSCorrelationID("orchestration-42");
+            request.setJMSReplyTo(replies);
+            session.createProducer(session.createQueue("pisp.payment-requests")).send(request);
+
+            jakarta.jms.Message reply = replyConsumer.receive(WAIT.toMillis());
+            PispModule.Outcomes outcomes = module.awaitOutcomes(1, WAIT);
+
+            assertNotNull(reply, "the sender's JMSReplyTo got the outcome");
+            assertEquals("orchestration-42", reply.getJMSCorrelationID());
+            assertEquals("ACCEPTED", reply.getStringProperty("pispOutcome"));
+            assertEquals("REPLY-TO", JSON.readTree(((jakarta.jms.TextMessage) reply).getText())
+                    .get("paymentInformationId").asText());
+            assertEquals(1, outcomes.accepted().size(), "the accepted queue got it too");
+            assertEquals("orchestration-42", outcomes.accepted().get(0).correlationId());
+        }
+    }
+
+    @Test
+    void concurrentCacheMissesForOneEstablishmentMakeOneTokenRequest() throws Exception {
+        module.bank().tokenLatency(300);
+        int senders = 32;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(senders);
+        try {
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<Exchange>> answers = new java.util.ArrayList<>();
+            for (int i = 0; i < senders; i++) {
+                String body = SamplePayments.json("SINGLE-FLIGHT-" + i, SamplePayments.iban("16807", i));
+                answers.add(pool.submit(() -> {
+                    start.await();
+                    return module.producer().request("direct:initiate-payment", e -> e.getMessage().setBody(body));
+                }));
+            }
+            start.countDown();
+            for (java.util.concurrent.Future<Exchange> f : answers) {
+                assertEquals("ACCEPTED", f.get().getMessage().getHeader("pispOutcome"),
+                        () -> String.valueOf(f.isDone()));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(1, module.bank().tokenRequests("16807"));
+    }
+
+    @Test
+    void tokenIsRequestedWithAFormBodyAsTheBankDocuments() {
+        queue("FORM-BODY", "13807", 1, null);
+        assertEquals(1, module.awaitOutcomesUnchecked(1, WAIT).accepted().size());
+
+        BankSimulator.Received tokenRequest = module.bank().received().stream()
+                .filter(r -> r.path().equals("/13807/stet/psd2/oauth/token")).findFirst().orElseThrow();
+        assertEquals("POST", tokenRequest.method());
+        assertTrue(tokenRequest.header("Content-Type").startsWith("application/x-www-form-urlencoded"));
+        assertEquals("grant_type=client_credentials&client_id=PSDFR-ACPR-12345&scope=pisp", tokenRequest.body());
+        assertNull(tokenRequest.query());
     }
 
     private static String queue(String paymentInformationId, String ibanCdetab, long n, String cdetabHeader) {

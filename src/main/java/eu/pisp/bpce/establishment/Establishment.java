@@ -21,6 +21,9 @@ public record Establishment(String cdetab, String name, String banque, String cl
         return URLEncoder.encode(clientId, StandardCharsets.UTF_8);
     }
 
+
+
+
     @Override
     public String toString() {
         return cdetab + " (" + name + ")";

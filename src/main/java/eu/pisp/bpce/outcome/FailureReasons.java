@@ -26,10 +26,19 @@ public final class FailureReasons {
         if (failure instanceof PaymentFailedException pfe) {
             return pfe.getReason();
         }
+        if (!Boolean.TRUE.equals(exchange.getProperty(Props.SEND_STARTED, Boolean.class))) {
+            Throwable root = rootCause(failure);
+            return "Unexpected error before anything was sent to the bank: " + root.getClass().getSimpleName()
+                    + (root.getMessage() == null ? "" : ": " + Masking.printable(root.getMessage()));
+        }
         Establishment est = exchange.getProperty(Props.ESTABLISHMENT, Establishment.class);
         String what = "the payment endpoint of establishment " + (est == null ? "?" : est.toString());
         Integer attempts = exchange.getProperty(Props.ATTEMPTS, Integer.class);
         String reason = describe(what, failure);
+        Long retryAfter = exchange.getProperty(eu.pisp.bpce.resilience.BankRetries.RETRY_AFTER_REFUSED, Long.class);
+        if (retryAfter != null) {
+            reason += " (it asked to retry after " + retryAfter + " s)";
+        }
         return attempts != null && attempts > 1 ? reason + " (after " + attempts + " attempts)" : reason;
     }
 
@@ -95,6 +104,18 @@ public final class FailureReasons {
         return false;
     }
 
+    /**
+     * True for failures worth retrying later: no connection, a timeout, or an HTTP 429/5xx answer. (For the payment
+     * endpoint, only the "certainly not processed" ones are retried; the routes decide that.)
+     */
+    public static boolean isTransient(Throwable failure) {
+        HttpOperationFailedException http = find(failure, HttpOperationFailedException.class);
+        if (http != null) {
+            return http.getStatusCode() == 429 || http.getStatusCode() >= 500;
+        }
+        return find(failure, IOException.class) != null;
+    }
+
     /** True when no connection was made, so the request certainly did not leave. */
     public static boolean isConnectFailure(Throwable t) {
         return t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
@@ -156,7 +177,7 @@ public final class FailureReasons {
     }
 
     private static Throwable rootCause(Throwable t) {
-        Throwable c = t;
+        Throwable c = t == null ? new IllegalStateException("unknown") : t;
         while (c.getCause() != null && c.getCause() != c) {
             c = c.getCause();
         }

@@ -7,4 +7,6 @@ package eu.pisp.bpce.payment;
  * @param debtorIban           debtorAccount.iban, or null when the request has none
  */
 public record PaymentRequestFacts(String paymentInformationId, String debtorIban) {
+
+
 }

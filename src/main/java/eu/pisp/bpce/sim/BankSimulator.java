@@ -101,6 +101,7 @@ public final class BankSimulator {
     private final Map<String, ConcurrentLinkedDeque<Fault>> paymentFaults = new ConcurrentHashMap<>();
     private final ConcurrentLinkedDeque<Received> received = new ConcurrentLinkedDeque<>();
     private final AtomicInteger receivedCount = new AtomicInteger();
+    private final Map<String, AtomicInteger> faultsApplied = new ConcurrentHashMap<>();
     private volatile Long expiresIn = 3600L;
     private volatile long paymentLatencyMs;
     private volatile long tokenLatencyMs;
@@ -125,6 +126,7 @@ public final class BankSimulator {
     }
 
     public static BankSimulator start(int port, int threads) throws IOException {
+        noDelay();
         return start(HttpServer.create(new InetSocketAddress("127.0.0.1", port), 1024), threads);
     }
 
@@ -146,6 +148,7 @@ public final class BankSimulator {
     /** As {@link #startHttps(int, SSLContext, boolean)}, speaking only these TLS versions (e.g. a TLS 1.2 bank). */
     public static BankSimulator startHttps(int port, SSLContext tls, boolean needClientAuth, String... protocols)
             throws IOException {
+        noDelay();
         HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", port), 1024);
         server.setHttpsConfigurator(new HttpsConfigurator(tls) {
             @Override
@@ -157,6 +160,12 @@ public final class BankSimulator {
             }
         });
         return start(server, 64);
+    }
+
+    private static void noDelay() {
+        // Without TCP_NODELAY the JDK server's separate header and body writes meet the client's delayed ACK:
+        // ~40 ms per answer on loopback.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
     }
 
     private static BankSimulator start(HttpServer server, int threads) {
@@ -259,6 +268,7 @@ public final class BankSimulator {
         signaturesAccepted.set(0);
         signaturesRefused.set(0);
         clientCertificateSubjects.clear();
+        faultsApplied.clear();
         expiresIn = 3600L;
         paymentLatencyMs = 0;
         tokenLatencyMs = 0;
@@ -267,6 +277,13 @@ public final class BankSimulator {
     }
 
     // ---- what was seen ---------------------------------------------------------------------------------------------
+
+    /** How many injected faults were applied, by "token:" or "payment:" and kind (status-503, slow-answer...). */
+    public Map<String, Integer> faultsApplied() {
+        Map<String, Integer> copy = new HashMap<>();
+        faultsApplied.forEach((k, v) -> copy.put(k, v.get()));
+        return copy;
+    }
 
     public int tokenRequests(String cdetab) {
         AtomicInteger n = tokenRequests.get(cdetab);
@@ -357,7 +374,7 @@ public final class BankSimulator {
         tokenRequests.computeIfAbsent(cdetab, k -> new AtomicInteger()).incrementAndGet();
         sleep(tokenLatencyMs);
         Fault fault = next(tokenFaults, cdetab);
-        if (fault != null && applyFault(ex, fault, "/" + cdetab + TOKEN_PATH)) {
+        if (fault != null && applyFault(ex, fault, "/" + cdetab + TOKEN_PATH, "token")) {
             return;
         }
         Map<String, String> params = new HashMap<>(form(query));
@@ -388,7 +405,7 @@ public final class BankSimulator {
             return;
         }
         Fault fault = next(paymentFaults, cdetab);
-        if (fault != null && fault.status() > 0 && applyFault(ex, fault, path)) {
+        if (fault != null && fault.status() > 0 && applyFault(ex, fault, path, "payment")) {
             return; // a refusal: not processed
         }
         String requestId = ex.getRequestHeaders().getFirst("X-Request-ID");
@@ -410,7 +427,7 @@ public final class BankSimulator {
             return;
         }
         int seen = processedPayments.computeIfAbsent(cdetab + "/" + pid, k -> new AtomicInteger()).incrementAndGet();
-        if (fault != null && applyFault(ex, fault, path)) {
+        if (fault != null && applyFault(ex, fault, path, "payment")) {
             return; // processed, but the answer is slow or missing
         }
         if (seen > 1) {
@@ -444,7 +461,10 @@ public final class BankSimulator {
     }
 
     /** Applies a fault; false when the fault only delays and the normal answer should follow. */
-    private boolean applyFault(HttpExchange ex, Fault fault, String path) throws IOException {
+    private boolean applyFault(HttpExchange ex, Fault fault, String path, String endpoint) throws IOException {
+        String kind = fault.dropConnection() ? "no-answer" : fault.status() > 0 ? "status-" + fault.status()
+                : "slow-answer";
+        faultsApplied.computeIfAbsent(endpoint + ":" + kind, k -> new AtomicInteger()).incrementAndGet();
         sleep(fault.delayMs());
         if (fault.dropConnection()) {
             // Closing without a status line: the client sees the connection end with no answer.

@@ -17,6 +17,7 @@ public record AccessToken(String value, String cdetab, long serial, Instant obta
         return "Bearer " + value;
     }
 
+
     /** True once the token should be renewed in the background (refresh-ahead), still usable meanwhile. */
     public boolean isRefreshDue() {
         return !Instant.now().isBefore(refreshAt);

@@ -11,8 +11,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.LoadingCache;
-import eu.pisp.bpce.ErrorCode;
-import eu.pisp.bpce.PaymentFailedException;
 import eu.pisp.bpce.outcome.FailureReasons;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
@@ -127,21 +125,22 @@ public final class TokenCache {
                 ex -> ex.getMessage().setHeader("cdetab", cdetab));
         Exception failure = answer.getException();
         if (failure != null) {
-            throw new PaymentFailedException(ErrorCode.TOKEN_UNAVAILABLE,
-                    FailureReasons.describe("the token endpoint of establishment " + cdetab, failure));
+            throw new TokenUnavailableException(
+                    FailureReasons.describe("the token endpoint of establishment " + cdetab, failure),
+                    FailureReasons.isTransient(failure));
         }
         Object body = answer.getMessage().getBody();
         if (!(body instanceof TokenResponse response)) {
-            throw new PaymentFailedException(ErrorCode.TOKEN_UNAVAILABLE,
-                    "The token endpoint of establishment " + cdetab + " gave no token answer");
+            throw new TokenUnavailableException(
+                    "The token endpoint of establishment " + cdetab + " gave no token answer", false);
         }
         if (response.accessToken == null || response.accessToken.isBlank()) {
-            throw new PaymentFailedException(ErrorCode.TOKEN_UNAVAILABLE,
-                    "The token endpoint of establishment " + cdetab + " answered without an access_token");
+            throw new TokenUnavailableException(
+                    "The token endpoint of establishment " + cdetab + " answered without an access_token", false);
         }
         if (response.tokenType != null && !"bearer".equals(response.tokenType.toLowerCase(Locale.ROOT))) {
-            throw new PaymentFailedException(ErrorCode.TOKEN_UNAVAILABLE, "The token endpoint of establishment "
-                    + cdetab + " answered token_type '" + response.tokenType + "', not Bearer");
+            throw new TokenUnavailableException("The token endpoint of establishment " + cdetab
+                    + " answered token_type '" + response.tokenType + "', not Bearer", false);
         }
         Instant now = Instant.now();
         TokenPolicy.Lifetime life = policy.lifetime(response.expiresIn);

@@ -187,7 +187,9 @@ class InboundSecurityTest {
             });
             Map<String, Object> headers = new java.util.HashMap<>();
             answer.getMessage().getHeaders().forEach((k, v) -> headers.put(k, v));
-            return new Outcome(answer.getMessage().getBody(String.class), headers, null);
+            String text = answer.getMessage().getBody(String.class);
+            return new Outcome(text == null ? null : text.getBytes(java.nio.charset.StandardCharsets.UTF_8), true,
+                    headers, null, System.nanoTime());
         }
         TextMessage m = session.createTextMessage(body);
         if (name != null) {

@@ -80,15 +80,15 @@ class LogLeakTest {
         String foreign = "FR7612345000010000000000100";
         ibans.add(foreign);
         outcomes.addAll(failed("LEAK-UNKNOWN", SamplePayments.json("LEAK-UNKNOWN", foreign), "UNKNOWN_ESTABLISHMENT"));
-        // The token endpoint fails.
+        // The token endpoint keeps failing (beyond the token retries).
         module.tokens().invalidateAll();
-        module.bank().failTokenRequests("13807", 1, BankSimulator.Fault.status(500, "Erreur interne"));
+        module.bank().failTokenRequests("13807", 10, BankSimulator.Fault.status(500, "Erreur interne"));
         outcomes.addAll(failed("LEAK-NO-TOKEN", SamplePayments.json("LEAK-NO-TOKEN", iban(5, ibans)), "TOKEN_UNAVAILABLE"));
 
         String logs = LOGS.text();
         assertTrue(logs.contains("Mutual TLS to banks on") && logs.contains("STET request signature on"),
                 "the capture saw the startup: " + logs.length() + " chars");
-        assertTrue(logs.contains("accepted by establishment 13807") && logs.contains("resending with token"),
+        assertTrue(logs.contains("accepted by establishment 13807") && logs.contains("resending with"),
                 "the capture saw the payments");
         // LEAK-OK-1, both sends of LEAK-OK-2 (token refused, then resent), LEAK-REJECTED: all signed and verified.
         assertEquals(4, module.bank().signaturesAccepted());

@@ -44,7 +44,8 @@ class TlsRefusalTest {
 
     /**
      * A TLS 1.3 bank refuses a missing client certificate after the client's side of the handshake is over: the
-     * client sees the alert, or a reset connection when the request was already on its way.
+     * client sees the alert, a connection broken inside TLS, or (the alert lost) a connection closed without an
+     * answer. Nothing reaches the bank in any case; the reason names TLS in the first two.
      */
     @Test
     void noClientCertificateIsRefused() throws Exception {
@@ -55,7 +56,10 @@ class TlsRefusalTest {
         try (PispModule m = module.start()) {
             Outcome token = failedOutcome(m, "TLS-NO-CERT");
             assertEquals("TOKEN_UNAVAILABLE", token.header("pispErrorCode"));
-            assertClientCertificateRefused(token.header("pispErrorReason"));
+            String reason = token.header("pispErrorReason");
+            if (!reason.contains("NoHttpResponseException")) {
+                assertClientCertificateRefused(reason);
+            }
             assertEquals(0, m.bank().receivedCount());
         }
     }

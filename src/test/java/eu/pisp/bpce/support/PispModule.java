@@ -53,6 +53,8 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
     private Session session;
     private MessageConsumer acceptedConsumer;
     private MessageConsumer failedConsumer;
+    private jakarta.jms.MessageProducer sourceProducer;
+    private Session sendSession;
 
     public PispModule() {
         properties.put("pisp.client-id", "PSDFR-ACPR-12345");
@@ -99,7 +101,10 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         brokerPort = freePort();
         Map<String, String> overrides = new HashMap<>();
         overrides.put("pisp.aspsp.base-url-template", bank.baseUrlTemplate());
-        overrides.put("pisp.broker.data-dir", dataDir.toString());
+        overrides.put("pisp.broker.data-dir", dataDir.resolve("broker").toString());
+        overrides.put("pisp.send-record.file", dataDir.resolve("send-record.log").toString());
+        overrides.put("pisp.token.retry.initial-delay-ms", "20");
+        overrides.put("pisp.payment.retry.initial-delay-ms", "20");
         overrides.put("pisp.broker.url", "tcp://127.0.0.1:" + brokerPort);
         overrides.put("pisp.broker.redelivery-delay-ms", "100");
         overrides.putAll(properties);
@@ -107,10 +112,16 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         main.start();
         producer = context().createProducerTemplate();
         // Outcomes are read as any other ESB component would: a JMS client on the TCP acceptor.
-        jms = new ActiveMQConnectionFactory(brokerTcpUrl()).createConnection();
+        ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(brokerTcpUrl());
+        // Persistent sends without waiting for each one's journal sync: the tests measure the module, not the sender.
+        factory.setBlockOnDurableSend(false);
+        jms = factory.createConnection();
         session = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
         acceptedConsumer = session.createConsumer(session.createQueue(ACCEPTED_QUEUE));
         failedConsumer = session.createConsumer(session.createQueue(FAILED_QUEUE));
+        sendSession = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        sourceProducer = sendSession.createProducer(sendSession.createQueue("pisp.payment-requests"));
+        sourceProducer.setDeliveryMode(jakarta.jms.DeliveryMode.PERSISTENT);
         jms.start();
     }
 
@@ -120,6 +131,8 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         drain(failedConsumer);
         bank.reset();
         tokens().invalidateAll();
+        context().getRegistry().lookupByNameAndType("establishmentBreakers",
+                eu.pisp.bpce.resilience.EstablishmentBreakers.class).reset();
     }
 
     @Override
@@ -160,9 +173,24 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         return "tcp://127.0.0.1:" + brokerPort;
     }
 
-    /** Queues a payment request as another ESB component would. */
-    public void send(Object body, Map<String, Object> headers) {
-        producer.sendBodyAndHeaders(SOURCE, body, headers);
+    /** Queues a payment request as another ESB component would: a persistent JMS message over TCP. */
+    public synchronized void send(Object body, Map<String, Object> headers) {
+        try {
+            Message m;
+            if (body instanceof byte[] bytes) {
+                jakarta.jms.BytesMessage b = sendSession.createBytesMessage();
+                b.writeBytes(bytes);
+                m = b;
+            } else {
+                m = sendSession.createTextMessage((String) body);
+            }
+            for (Map.Entry<String, Object> h : headers.entrySet()) {
+                m.setObjectProperty(h.getKey(), h.getValue());
+            }
+            sourceProducer.send(m);
+        } catch (JMSException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Waits for {@code count} outcomes, from either outcome queue, and returns them. */
@@ -183,6 +211,15 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         return new Outcomes(accepted, failed);
     }
 
+    /** {@link #awaitOutcomes} for lambdas that cannot throw. */
+    public Outcomes awaitOutcomesUnchecked(int count, Duration timeout) {
+        try {
+            return awaitOutcomes(count, timeout);
+        } catch (JMSException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** After the expected outcomes arrived: true when no further outcome shows up within the wait. */
     public boolean noMoreOutcomes(Duration wait) throws JMSException {
         return acceptedConsumer.receive(wait.toMillis()) == null && failedConsumer.receiveNoWait() == null;
@@ -201,21 +238,29 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
     }
 
     /** One outcome message as read from its queue. */
-    public record Outcome(String body, Map<String, Object> headers, String correlationId) {
+    public record Outcome(byte[] bytes, boolean text, Map<String, Object> headers, String correlationId,
+                          long receivedAtNanos) {
         static Outcome of(Message m) throws JMSException {
             Map<String, Object> headers = new HashMap<>();
             for (Object name : java.util.Collections.list(m.getPropertyNames())) {
                 headers.put((String) name, m.getObjectProperty((String) name));
             }
-            String body = m instanceof TextMessage t ? t.getText()
-                    : m instanceof jakarta.jms.BytesMessage b ? bytes(b) : null;
-            return new Outcome(body, headers, m.getJMSCorrelationID());
+            if (m instanceof TextMessage t) {
+                String s = t.getText();
+                return new Outcome(s == null ? null : s.getBytes(java.nio.charset.StandardCharsets.UTF_8), true,
+                        headers, m.getJMSCorrelationID(), System.nanoTime());
+            }
+            byte[] data = null;
+            if (m instanceof jakarta.jms.BytesMessage b) {
+                data = new byte[(int) b.getBodyLength()];
+                b.readBytes(data);
+            }
+            return new Outcome(data, false, headers, m.getJMSCorrelationID(), System.nanoTime());
         }
 
-        private static String bytes(jakarta.jms.BytesMessage b) throws JMSException {
-            byte[] data = new byte[(int) b.getBodyLength()];
-            b.readBytes(data);
-            return new String(data, java.nio.charset.StandardCharsets.UTF_8);
+        /** The body as UTF-8 text. */
+        public String body() {
+            return bytes == null ? null : new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
         }
 
         public String header(String name) {

@@ -1,0 +1,98 @@
+package eu.pisp.bpce.resilience;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import eu.pisp.bpce.ErrorCode;
+import eu.pisp.bpce.PaymentFailedException;
+import eu.pisp.bpce.Props;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Resilience4j circuit breaker per establishment, so that an establishment that is down fails fast instead of
+ * holding consumer threads in timeouts and back-offs that the other establishments need. Each payment is one call: it
+ * counts as an error when it ends TOKEN_UNAVAILABLE, BANK_UNAVAILABLE or OUTCOME_UNKNOWN, as a success when the bank
+ * answered (accepted or refused).
+ */
+public final class EstablishmentBreakers {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EstablishmentBreakers.class);
+    private static final String PERMIT = "pispBreakerPermitAt";
+    private static final Set<String> ERRORS = Set.of(ErrorCode.TOKEN_UNAVAILABLE.name(),
+            ErrorCode.BANK_UNAVAILABLE.name(), ErrorCode.OUTCOME_UNKNOWN.name());
+    private static final Set<String> BANK_ANSWERED = Set.of("ACCEPTED", ErrorCode.REJECTED_BY_BANK.name());
+
+    private final CircuitBreakerRegistry registry;
+
+    /**
+     * @param failureRatePercent {@code pisp.breaker.failure-rate-threshold}: open above this share of failed payments
+     * @param windowSize         {@code pisp.breaker.sliding-window-size}: the last N payments of the establishment
+     * @param minimumCalls       {@code pisp.breaker.minimum-calls}: payments needed before the rate counts
+     * @param openFor            {@code pisp.breaker.open-wait-ms}: fail fast this long, then let a few through
+     * @param halfOpenCalls      {@code pisp.breaker.half-open-calls}: payments let through to test recovery
+     */
+    public EstablishmentBreakers(float failureRatePercent, int windowSize, int minimumCalls, Duration openFor,
+                                 int halfOpenCalls) {
+        CircuitBreakerConfig config = CircuitBreakerConfig.custom()
+                .failureRateThreshold(failureRatePercent)
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(windowSize)
+                .minimumNumberOfCalls(minimumCalls)
+                .waitDurationInOpenState(openFor)
+                .permittedNumberOfCallsInHalfOpenState(halfOpenCalls)
+                .automaticTransitionFromOpenToHalfOpenEnabled(false)
+                .build();
+        this.registry = CircuitBreakerRegistry.of(config);
+        registry.getEventPublisher().onEntryAdded(added -> added.getAddedEntry().getEventPublisher()
+                .onStateTransition(e -> LOG.warn("Establishment {}: circuit {}", e.getCircuitBreakerName(),
+                        e.getStateTransition())));
+    }
+
+    /** Before calling an establishment: fails fast with BANK_UNAVAILABLE while its circuit is open. */
+    public void acquire(Exchange exchange) {
+        String cdetab = exchange.getProperty(Props.CDETAB, String.class);
+        CircuitBreaker breaker = registry.circuitBreaker(cdetab);
+        if (!breaker.tryAcquirePermission()) {
+            throw new PaymentFailedException(ErrorCode.BANK_UNAVAILABLE, "Establishment " + cdetab
+                    + " is failing (circuit " + breaker.getState() + ", failure rate "
+                    + Math.round(breaker.getMetrics().getFailureRate()) + "%): not sent; submit it again later");
+        }
+        exchange.setProperty(PERMIT, System.nanoTime());
+    }
+
+    /** After the outcome is known (headers pispOutcome / pispErrorCode): records it on the establishment's circuit. */
+    public void record(Exchange exchange) {
+        Long since = exchange.getProperty(PERMIT, Long.class);
+        if (since == null) {
+            return; // no permission was taken (failed earlier, or the circuit was open)
+        }
+        exchange.removeProperty(PERMIT);
+        CircuitBreaker breaker = registry.circuitBreaker(exchange.getProperty(Props.CDETAB, String.class));
+        long nanos = System.nanoTime() - since;
+        String outcome = exchange.getMessage().getHeader("pispOutcome", String.class);
+        String code = "ACCEPTED".equals(outcome) ? outcome : exchange.getMessage().getHeader("pispErrorCode", String.class);
+        if (code != null && BANK_ANSWERED.contains(code)) {
+            breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+        } else if (code != null && ERRORS.contains(code)) {
+            breaker.onError(nanos, TimeUnit.NANOSECONDS, new IllegalStateException(code));
+        } else {
+            breaker.releasePermission();
+        }
+    }
+
+    /** The state of an establishment's circuit (operations, tests). */
+    public CircuitBreaker.State state(String cdetab) {
+        return registry.circuitBreaker(cdetab).getState();
+    }
+
+    /** Closes every circuit (tests). */
+    public void reset() {
+        registry.getAllCircuitBreakers().forEach(CircuitBreaker::reset);
+    }
+}

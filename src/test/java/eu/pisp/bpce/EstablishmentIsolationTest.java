@@ -1,0 +1,83 @@
+package eu.pisp.bpce;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import eu.pisp.bpce.resilience.EstablishmentBreakers;
+import eu.pisp.bpce.sim.SamplePayments;
+import eu.pisp.bpce.support.PispModule;
+import eu.pisp.bpce.support.PispModule.Outcome;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * One establishment down must not slow the others: its circuit opens and its payments fail fast as BANK_UNAVAILABLE /
+ * TOKEN_UNAVAILABLE, while a healthy establishment keeps its throughput. Production retry delays (not the short test
+ * ones), so the cost of the failing establishment is real.
+ */
+class EstablishmentIsolationTest {
+
+    @RegisterExtension
+    static final PispModule module = new PispModule()
+            .with("pisp.token.retry.initial-delay-ms", "200")
+            .with("pisp.payment.retry.initial-delay-ms", "500");
+
+    private static final Duration WAIT = Duration.ofSeconds(120);
+    private static final int PER_PHASE = 400;
+
+    @Test
+    void healthyEstablishmentKeepsItsThroughputWhileAnotherIsDown() throws Exception {
+        // Warm up (JIT, connections, token) and measure the healthy establishment alone.
+        sendHealthy("WARMUP", 100);
+        module.awaitOutcomes(100, WAIT);
+        long t0 = System.nanoTime();
+        sendHealthy("ALONE", PER_PHASE);
+        PispModule.Outcomes alone = module.awaitOutcomes(PER_PHASE, WAIT);
+        double aloneRate = rate(alone.accepted(), t0);
+        assertEquals(PER_PHASE, alone.accepted().size());
+
+        // 13807 goes down (every call answered 503); mixed load: as many payments for it as for the healthy one.
+        module.bank().makeUnavailable(Set.of("13807"));
+        long t1 = System.nanoTime();
+        for (int i = 0; i < PER_PHASE; i++) {
+            module.send(SamplePayments.json("DOWN-" + i, SamplePayments.iban("13807", i)), Map.of());
+            module.send(SamplePayments.json("MIXED-" + i, SamplePayments.iban("17515", i)), Map.of());
+        }
+        PispModule.Outcomes mixed = module.awaitOutcomes(2 * PER_PHASE, WAIT);
+        List<Outcome> healthy = mixed.accepted().stream().filter(o -> "17515".equals(o.header("cdetab"))).toList();
+        double mixedRate = rate(healthy, t1);
+        long fastFailed = mixed.failed().stream().filter(o -> o.header("pispErrorReason").contains("circuit")).count();
+
+        System.out.printf("ISOLATION healthy alone: %.0f msg/s; healthy while 13807 down: %.0f msg/s (%.0f%%); "
+                        + "13807: %d failed, %d of them fast (circuit open)%n", aloneRate, mixedRate,
+                100 * mixedRate / aloneRate, mixed.failed().size(), fastFailed);
+
+        assertEquals(PER_PHASE, healthy.size(), "every payment of the healthy establishment accepted");
+        assertEquals(PER_PHASE, mixed.failed().size(), "every payment of the failing establishment failed");
+        assertTrue(mixed.failed().stream().allMatch(o -> Set.of("TOKEN_UNAVAILABLE", "BANK_UNAVAILABLE")
+                .contains(o.header("pispErrorCode"))), "safe to resubmit: nothing reached the failing bank");
+        assertEquals(CircuitBreaker.State.OPEN, module.context().getRegistry()
+                .lookupByNameAndType("establishmentBreakers", EstablishmentBreakers.class).state("13807"));
+        assertTrue(fastFailed >= PER_PHASE - 50, "most of the failing establishment's payments failed fast");
+        assertTrue(mixedRate >= 0.5 * aloneRate, String.format(
+                "healthy throughput while the other is down %.0f msg/s, alone %.0f msg/s", mixedRate, aloneRate));
+    }
+
+    private static void sendHealthy(String prefix, int n) {
+        for (int i = 0; i < n; i++) {
+            module.send(SamplePayments.json(prefix + "-" + i, SamplePayments.iban("17515", i)), Map.of());
+        }
+    }
+
+    /** Messages per second from t0 to the last of these outcomes. */
+    private static double rate(List<Outcome> outcomes, long t0) {
+        long last = outcomes.stream().mapToLong(Outcome::receivedAtNanos).max().orElseThrow();
+        return outcomes.size() / ((last - t0) / 1e9);
+    }
+}

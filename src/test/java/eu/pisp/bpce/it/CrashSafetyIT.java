@@ -1,0 +1,185 @@
+package eu.pisp.bpce.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import eu.pisp.bpce.sim.BankSimulator;
+import eu.pisp.bpce.sim.SamplePayments;
+import eu.pisp.bpce.support.ModuleProcess;
+import jakarta.jms.Connection;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged module as a real process: killed with SIGKILL mid-flight, or stopped with SIGTERM, then started again
+ * on the same broker journal and send record. Every message must end on exactly one outcome queue and the bank must
+ * never see a paymentInformationId twice.
+ */
+class CrashSafetyIT {
+
+    private static final List<String> ESTABLISHMENTS = List.of("13807", "17515", "10207", "16807");
+
+    private BankSimulator bank;
+    private Path dataDir;
+    private Map<String, String> props;
+    /** paymentInformationId -> outcome codes seen (ACCEPTED or the pispErrorCode). */
+    private final Map<String, List<String>> outcomes = new ConcurrentHashMap<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        bank = BankSimulator.start(0);
+        dataDir = Files.createTempDirectory("pisp-crash");
+        int brokerPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            brokerPort = s.getLocalPort();
+        }
+        props = new HashMap<>();
+        props.put("pisp.client-id", "PSDFR-ACPR-12345");
+        props.put("pisp.aspsp.base-url-template", bank.baseUrlTemplate());
+        props.put("pisp.broker.url", "tcp://127.0.0.1:" + brokerPort);
+        props.put("pisp.broker.data-dir", dataDir.resolve("broker").toString());
+        props.put("pisp.send-record.file", dataDir.resolve("send-record.log").toString());
+        props.put("pisp.broker.redelivery-delay-ms", "0");
+    }
+
+    @AfterEach
+    void tearDown() {
+        bank.stop();
+    }
+
+    @Test
+    void killedMidFlightLosesNothingAndSendsNothingTwice() throws Exception {
+        bank.paymentLatency(40);
+        int total = 400;
+        ModuleProcess first = ModuleProcess.start(props, dataDir.resolve("module.log"));
+        Set<String> sent = sendPayments("KILL", total);
+
+        // Read outcomes as they come, and kill while payments are on their way to the bank.
+        collectWhile(() -> bank.processedPaymentCount() < 120, Duration.ofSeconds(60));
+        first.kill();
+        int beforeKill = outcomeCount();
+        int processedAtKill = bank.processedPaymentCount();
+
+        ModuleProcess second = ModuleProcess.start(props, dataDir.resolve("module.log"));
+        collectUntil(total, Duration.ofSeconds(120));
+        second.terminate(Duration.ofSeconds(60));
+
+        long unknown = count("OUTCOME_UNKNOWN");
+        System.out.printf("CRASH kill -9 after %d outcomes (bank had processed %d); after restart: %d outcomes, "
+                        + "%d accepted, %d OUTCOME_UNKNOWN, %d other failures; bank processed %d, max per payment %d%n",
+                beforeKill, processedAtKill, outcomeCount(), count("ACCEPTED"), unknown,
+                outcomeCount() - count("ACCEPTED") - unknown, bank.processedPaymentCount(), maxPerPayment());
+
+        assertEquals(sent, outcomes.keySet(), "every message has an outcome");
+        assertTrue(outcomes.values().stream().allMatch(l -> l.size() == 1), "exactly one outcome per message: "
+                + outcomes.entrySet().stream().filter(e -> e.getValue().size() != 1).toList());
+        assertEquals(1, maxPerPayment(), "the bank never saw a paymentInformationId twice");
+        assertEquals(total, count("ACCEPTED") + unknown, "a crash leaves a payment accepted or OUTCOME_UNKNOWN");
+        assertTrue(unknown <= 8 * 2 + 8, "at most the in-flight payments are unknown, saw " + unknown);
+    }
+
+    @Test
+    void sigtermLetsInFlightPaymentsFinish() throws Exception {
+        bank.paymentLatency(300);
+        int total = 60;
+        ModuleProcess module = ModuleProcess.start(props, dataDir.resolve("module.log"));
+        Set<String> sent = sendPayments("TERM", total);
+        collectUntil(8, Duration.ofSeconds(60));
+
+        Duration stop = module.terminate(Duration.ofSeconds(45));
+        int atStop = outcomeCount();
+        ModuleProcess again = ModuleProcess.start(props, dataDir.resolve("module.log"));
+        collectUntil(total, Duration.ofSeconds(120));
+        again.terminate(Duration.ofSeconds(60));
+
+        System.out.printf("SIGTERM stopped in %d ms with %d outcomes; after restart %d outcomes, %d accepted%n",
+                stop.toMillis(), atStop, outcomeCount(), count("ACCEPTED"));
+        assertEquals(sent, outcomes.keySet());
+        assertTrue(outcomes.values().stream().allMatch(l -> l.size() == 1));
+        assertEquals(total, count("ACCEPTED"), "a graceful stop makes no payment unknown");
+        assertEquals(1, maxPerPayment());
+        assertTrue(stop.toSeconds() < 35, "stopped within camel.main.shutdown-timeout");
+    }
+
+    private Set<String> sendPayments(String prefix, int n) throws JMSException {
+        Set<String> ids = new LinkedHashSet<>();
+        try (Connection c = factory().createConnection()) {
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageProducer producer = s.createProducer(s.createQueue("pisp.payment-requests"));
+            for (int i = 0; i < n; i++) {
+                String id = prefix + "-" + i;
+                ids.add(id);
+                producer.send(s.createTextMessage(SamplePayments.json(id,
+                        SamplePayments.iban(ESTABLISHMENTS.get(i % ESTABLISHMENTS.size()), i))));
+            }
+        }
+        return ids;
+    }
+
+    /** Reads outcomes until {@code target} in all, or the time is up. */
+    private void collectUntil(int target, Duration timeout) throws JMSException {
+        collectWhile(() -> outcomeCount() < target, timeout);
+    }
+
+    /** Reads outcomes (acknowledged one by one, synchronously) while the condition holds, or until the time is up. */
+    private void collectWhile(java.util.function.BooleanSupplier condition, Duration timeout) throws JMSException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Connection c = factory().createConnection()) {
+            Session s = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+            MessageConsumer accepted = s.createConsumer(s.createQueue("pisp.payment-requests.accepted"));
+            MessageConsumer failed = s.createConsumer(s.createQueue("pisp.payment-requests.failed"));
+            c.start();
+            while (condition.getAsBoolean() && System.nanoTime() < deadline) {
+                Message m = accepted.receive(20);
+                if (m == null) {
+                    m = failed.receive(20);
+                }
+                if (m != null) {
+                    String code = "ACCEPTED".equals(m.getStringProperty("pispOutcome")) ? "ACCEPTED"
+                            : m.getStringProperty("pispErrorCode");
+                    outcomes.computeIfAbsent(m.getStringProperty("pispPaymentInformationId"),
+                            k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(code);
+                    m.acknowledge();
+                }
+            }
+        }
+    }
+
+    private ActiveMQConnectionFactory factory() {
+        ActiveMQConnectionFactory f = new ActiveMQConnectionFactory(props.get("pisp.broker.url"));
+        f.setBlockOnAcknowledge(true);
+        f.setBlockOnDurableSend(true);
+        return f;
+    }
+
+    private int outcomeCount() {
+        return outcomes.values().stream().mapToInt(List::size).sum();
+    }
+
+    private long count(String code) {
+        return outcomes.values().stream().flatMap(List::stream).filter(code::equals).count();
+    }
+
+    private int maxPerPayment() {
+        return bank.processedPayments().values().stream().mapToInt(Integer::intValue).max().orElse(0);
+    }
+}

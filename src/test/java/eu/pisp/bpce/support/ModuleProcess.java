@@ -1,0 +1,75 @@
+package eu.pisp.bpce.support;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged module ({@code java -jar target/bpce-pisp-routes.jar}) as a separate process, started in the project
+ * folder with {@code -D} overrides, so that tests can kill it (SIGKILL) or stop it (SIGTERM) for real.
+ */
+public final class ModuleProcess {
+
+    private final Process process;
+    private final Path log;
+
+    private ModuleProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    /** Starts the jar and waits until Camel reports it started. */
+    public static ModuleProcess start(Map<String, String> properties, Path log) throws IOException {
+        String jar = System.getProperty("pisp.jar", "target/bpce-pisp-routes.jar");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m"));
+        properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.add("-jar");
+        cmd.add(jar);
+        Files.createDirectories(log.getParent());
+        long offset = Files.exists(log) ? Files.size(log) : 0;
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        ModuleProcess module = new ModuleProcess(p, log);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            if (!p.isAlive()) {
+                throw new IllegalStateException("The module exited with " + p.exitValue() + "; see " + log);
+            }
+            String text = Files.readString(log);
+            return text.length() > offset && text.substring((int) offset).contains("(bpce-pisp-routes) started in");
+        });
+        return module;
+    }
+
+    /** kill -9: no shutdown hook, no graceful stop. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM: Camel's graceful shutdown; returns how long the process took to exit. */
+    public Duration terminate(Duration atMost) throws InterruptedException {
+        long t0 = System.nanoTime();
+        process.destroy();
+        if (!process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("The module did not stop within " + atMost + "; see " + log);
+        }
+        return Duration.ofNanos(System.nanoTime() - t0);
+    }
+
+    public int exitValue() {
+        return process.exitValue();
+    }
+
+    public Path log() {
+        return log;
+    }
+}
