@@ -55,7 +55,8 @@ public final class BankSimulator {
     private static final String TOKEN_PATH = "/stet/psd2/oauth/token";
     private static final String PAYMENT_PATH = "/stet/psd2/v1/payment-requests";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int MAX_RECORDED = 200_000;
+    /** Requests kept for inspection by default (tests); benchmarks keep none. */
+    private static final int DEFAULT_KEEP_RECEIVED = 50_000;
 
     /** A fault to answer instead of the normal answer. */
     public record Fault(int status, String message, long delayMs, Integer retryAfterSeconds, boolean dropConnection) {
@@ -101,6 +102,7 @@ public final class BankSimulator {
     private final Map<String, ConcurrentLinkedDeque<Fault>> paymentFaults = new ConcurrentHashMap<>();
     private final ConcurrentLinkedDeque<Received> received = new ConcurrentLinkedDeque<>();
     private final AtomicInteger receivedCount = new AtomicInteger();
+    private volatile int keepReceived = DEFAULT_KEEP_RECEIVED;
     private final Map<String, AtomicInteger> faultsApplied = new ConcurrentHashMap<>();
     private volatile Long expiresIn = 3600L;
     private volatile long paymentLatencyMs;
@@ -211,6 +213,12 @@ public final class BankSimulator {
 
     public BankSimulator tokenLatency(long ms) {
         this.tokenLatencyMs = ms;
+        return this;
+    }
+
+    /** How many received requests {@link #received()} keeps (the oldest go first); 0 keeps none. */
+    public BankSimulator keepReceived(int max) {
+        this.keepReceived = max;
         return this;
     }
 
@@ -489,11 +497,15 @@ public final class BankSimulator {
     }
 
     private void record(HttpExchange ex, String path, String query, byte[] body) {
+        if (keepReceived == 0) {
+            receivedCount.incrementAndGet();
+            return;
+        }
         Map<String, List<String>> headers = new HashMap<>();
         ex.getRequestHeaders().forEach((k, v) -> headers.put(k, List.copyOf(v)));
         received.add(new Received(ex.getRequestMethod(), path, query, headers,
                 new String(body, StandardCharsets.UTF_8), Instant.now()));
-        if (receivedCount.incrementAndGet() > MAX_RECORDED) {
+        if (receivedCount.incrementAndGet() > keepReceived) {
             received.pollFirst();
         }
     }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# One command: installs the module, builds the benchmark and runs it (a few minutes on 2 cores).
+#   bench/run.sh            the side-by-side table (direct, baseline, end to end, slow bank, short token life)
+#   bench/run.sh jmh        the JMH benchmark of the token lookup hot path
+# Options (environment): BENCH_SECONDS (per phase, default 15), BENCH_CONCURRENCY (16), BENCH_CONSUMERS (32),
+# BENCH_HEAP (256m), PROFILE=1 (JFR recording of the whole run, hot methods printed at the end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -B -q -DskipTests install
+mvn -B -q -f bench/pom.xml package
+JVM_OPTS="-Xmx${BENCH_HEAP:-256m} -XX:+UseG1GC -Dbench.seconds=${BENCH_SECONDS:-15} -Dbench.concurrency=${BENCH_CONCURRENCY:-16} -Dbench.consumers=${BENCH_CONSUMERS:-32}"
+mvn -B -q -Dstyle.color=never -f bench/pom.xml dependency:build-classpath -Dmdep.outputFile="$PWD/target/bench.classpath"
+CP="bench/target/classes:$(cat target/bench.classpath)"
+if [[ "${1:-}" == "jmh" ]]; then
+  exec java -Xmx${BENCH_HEAP:-256m} -cp "$CP" org.openjdk.jmh.Main TokenLookupBenchmark -f 1 -wi 2 -i 3 -w 2s -r 3s
+fi
+if [[ "${PROFILE:-}" == "1" ]]; then
+  JFR=target/bench.jfr
+  java $JVM_OPTS -XX:StartFlightRecording=filename=$JFR,settings=profile -cp "$CP" eu.pisp.bpce.bench.Benchmark "${1:-all}" 2>target/bench.log
+  echo; echo "Hot methods (top frames of JFR execution samples):"
+  jfr print --events jdk.ExecutionSample $JFR | grep -A1 'stackTrace = \[' | grep -v 'stackTrace\|--' \
+    | sed 's/line:.*//' | sort | uniq -c | sort -rn | head -25
+else
+  java $JVM_OPTS -cp "$CP" eu.pisp.bpce.bench.Benchmark "${1:-all}" 2>target/bench.log
+fi
