@@ -94,6 +94,7 @@ public final class PispConfiguration implements CamelConfiguration {
         bind(context, "sendJournal", journal);
         bind(context, "sendRecord", new SendRecord(journal));
         bind(context, "requestIds", new RequestIds());
+        bind(context, "plainMessage", new eu.pisp.bpce.payment.PlainMessage());
         bind(context, "bankRetries", new BankRetries(integer(props, "pisp.payment.retry.max-retries"),
                 Duration.ofMillis(Long.parseLong(required(props, "pisp.payment.retry.max-retry-after-ms")))));
         bind(context, "establishmentBreakers", new EstablishmentBreakers(
