@@ -11,9 +11,11 @@ public final class DemoPayments {
 
     private static final List<String> ESTABLISHMENTS = List.of("13807", "17515", "10207", "40978");
 
-    /** Fills the exchange with sample message number {@code CamelTimerCounter}. */
+    private final java.util.concurrent.atomic.AtomicLong counter = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Fills the exchange with the next sample message. */
     public void next(Exchange exchange) {
-        long n = exchange.getProperty(Exchange.TIMER_COUNTER, 1L, Long.class);
+        long n = counter.incrementAndGet();
         String id = "DEMO-" + OffsetDateTime.now().toEpochSecond() + "-" + n;
         exchange.getMessage().removeHeaders("*");
         if (n == 7) {
