@@ -38,7 +38,7 @@ class FailureHandlingTest {
         assertEquals(4, module.bank().tokenRequests("13807"), "first try and 3 retries");
         assertTrue(failed.header("pispErrorReason").contains("token endpoint of establishment 13807 answered HTTP 503"),
                 failed.header("pispErrorReason"));
-        assertEquals(0, paymentsReceived("TOKEN-DOWN").size(), "nothing sent to the payment endpoint");
+        assertEquals(0, module.paymentsReceived("TOKEN-DOWN").size(), "nothing sent to the payment endpoint");
     }
 
     @Test
@@ -73,13 +73,13 @@ class FailureHandlingTest {
         PispModule.Outcomes outcomes = module.awaitOutcomes(1, WAIT);
 
         assertEquals(1, outcomes.accepted().size(), () -> PaymentFlowTest.reasons(outcomes.failed()));
-        assertEquals(2, paymentsReceived("REFRESH-FLAKY").size(), "the refused send and one resend");
+        assertEquals(2, module.paymentsReceived("REFRESH-FLAKY").size(), "the refused send and one resend");
         assertEquals(4, module.bank().tokenRequests("13807"), "first token, 2 failures, the new token");
 
         module.bank().revokeAllTokens();
         module.bank().failTokenRequests("13807", 100, Fault.status(503, "Service indisponible"));
         Outcome failed = single(send("REFRESH-DOWN", "13807"), "TOKEN_UNAVAILABLE");
-        assertEquals(1, paymentsReceived("REFRESH-DOWN").size(), "nothing resent without a token");
+        assertEquals(1, module.paymentsReceived("REFRESH-DOWN").size(), "nothing resent without a token");
         assertTrue(failed.header("pispErrorReason").contains("HTTP 503"), failed.header("pispErrorReason"));
     }
 
@@ -92,7 +92,7 @@ class FailureHandlingTest {
 
         assertEquals(1, outcomes.accepted().size(), () -> PaymentFlowTest.reasons(outcomes.failed()));
         assertEquals("2", outcomes.accepted().get(0).header("pispAttempts"));
-        assertEquals(2, paymentsReceived("PAY-503-ONCE").size());
+        assertEquals(2, module.paymentsReceived("PAY-503-ONCE").size());
         assertEquals(1, module.bank().processedPayments().get("13807/PAY-503-ONCE"));
     }
 
@@ -104,7 +104,7 @@ class FailureHandlingTest {
         PispModule.Outcomes outcomes = module.awaitOutcomes(1, WAIT);
 
         assertEquals(1, outcomes.accepted().size(), () -> PaymentFlowTest.reasons(outcomes.failed()));
-        List<BankSimulator.Received> sends = paymentsReceived("PAY-429");
+        List<BankSimulator.Received> sends = module.paymentsReceived("PAY-429");
         assertEquals(2, sends.size());
         Duration waited = Duration.between(sends.get(0).at(), sends.get(1).at());
         assertTrue(waited.toMillis() >= 950, "waited " + waited.toMillis() + " ms for Retry-After: 1");
@@ -116,7 +116,7 @@ class FailureHandlingTest {
 
         Outcome failed = single(send("PAY-429-LONG", "13807"), "BANK_UNAVAILABLE");
 
-        assertEquals(1, paymentsReceived("PAY-429-LONG").size());
+        assertEquals(1, module.paymentsReceived("PAY-429-LONG").size());
         assertTrue(failed.header("pispErrorReason").contains("retry after 3600 s"), failed.header("pispErrorReason"));
     }
 
@@ -126,7 +126,7 @@ class FailureHandlingTest {
 
         Outcome failed = single(send("PAY-503-ALWAYS", "13807"), "BANK_UNAVAILABLE");
 
-        assertEquals(3, paymentsReceived("PAY-503-ALWAYS").size(), "first send and 2 retries");
+        assertEquals(3, module.paymentsReceived("PAY-503-ALWAYS").size(), "first send and 2 retries");
         assertEquals("3", failed.header("pispAttempts"));
         assertTrue(failed.header("pispErrorReason").contains("HTTP 503: Service indisponible"));
     }
@@ -137,11 +137,11 @@ class FailureHandlingTest {
 
         Outcome failed = single(send("PAY-TIMEOUT", "13807"), "OUTCOME_UNKNOWN");
 
-        assertEquals(1, paymentsReceived("PAY-TIMEOUT").size(), "never resent");
+        assertEquals(1, module.paymentsReceived("PAY-TIMEOUT").size(), "never resent");
         assertEquals(1, module.bank().processedPayments().get("13807/PAY-TIMEOUT"), "the bank did process it");
         String reason = failed.header("pispErrorReason");
         assertTrue(reason.contains("gave no answer") && reason.contains("Timeout"), reason);
-        assertEquals(paymentsReceived("PAY-TIMEOUT").get(0).header("X-Request-ID"), failed.header("pispRequestId"),
+        assertEquals(module.paymentsReceived("PAY-TIMEOUT").get(0).header("X-Request-ID"), failed.header("pispRequestId"),
                 "the operator gets the X-Request-ID to reconcile with");
     }
 
@@ -151,7 +151,7 @@ class FailureHandlingTest {
 
         single(send("PAY-DROPPED", "13807"), "OUTCOME_UNKNOWN");
 
-        assertEquals(1, paymentsReceived("PAY-DROPPED").size(), "never resent");
+        assertEquals(1, module.paymentsReceived("PAY-DROPPED").size(), "never resent");
     }
 
     @ParameterizedTest
@@ -161,7 +161,7 @@ class FailureHandlingTest {
 
         Outcome failed = single(send("PAY-" + status, "13807"), "OUTCOME_UNKNOWN");
 
-        assertEquals(1, paymentsReceived("PAY-" + status).size(), "never resent");
+        assertEquals(1, module.paymentsReceived("PAY-" + status).size(), "never resent");
         assertTrue(failed.header("pispErrorReason").contains("HTTP " + status + ": Erreur technique"));
     }
 
@@ -172,7 +172,7 @@ class FailureHandlingTest {
 
         Outcome failed = single(send("PAY-REFUSED-" + status, "13807"), "REJECTED_BY_BANK");
 
-        assertEquals(1, paymentsReceived("PAY-REFUSED-" + status).size());
+        assertEquals(1, module.paymentsReceived("PAY-REFUSED-" + status).size());
         assertTrue(failed.header("pispErrorReason").contains("HTTP " + status + ": Montant invalide (" + status + ")"),
                 failed.header("pispErrorReason"));
     }
@@ -184,7 +184,7 @@ class FailureHandlingTest {
 
         Outcome duplicate = single(send("SENT-ONCE", "13807"), "DUPLICATE_PAYMENT");
 
-        assertEquals(1, paymentsReceived("SENT-ONCE").size());
+        assertEquals(1, module.paymentsReceived("SENT-ONCE").size());
         assertTrue(duplicate.header("pispErrorReason").contains("13807/SENT-ONCE was already sent"));
     }
 
@@ -215,10 +215,4 @@ class FailureHandlingTest {
         return failed;
     }
 
-    private static List<BankSimulator.Received> paymentsReceived(String paymentInformationId) {
-        return module.bank().received().stream()
-                .filter(r -> r.path().endsWith("/payment-requests"))
-                .filter(r -> r.body().contains("\"" + paymentInformationId + "\""))
-                .toList();
-    }
 }

@@ -100,7 +100,7 @@ class PaymentFlowTest {
         assertEquals(1, outcomes.accepted().size(), () -> reasons(outcomes.failed()));
         JsonNode body = JSON.readTree(outcomes.accepted().get(0).body());
         assertEquals(2, body.get("attempts").asInt());
-        List<BankSimulator.Received> sends = paymentsReceived("EXPIRED-1");
+        List<BankSimulator.Received> sends = module.paymentsReceived("EXPIRED-1");
         assertEquals(2, sends.size());
         assertFalse(sends.get(0).header("Authorization").equals(sends.get(1).header("Authorization")),
                 "the resend carries the new token");
@@ -125,7 +125,7 @@ class PaymentFlowTest {
         assertTrue(reason.contains("HTTP 403") && reason.contains("Token invalide"), reason);
         assertEquals("2", failed.header("pispAttempts"));
         assertEquals(body, failed.body(), "failed outcome carries the original body");
-        assertEquals(2, paymentsReceived("REFUSING-1").size(), "one send and one resend, never a loop");
+        assertEquals(2, module.paymentsReceived("REFUSING-1").size(), "one send and one resend, never a loop");
         assertEquals(2, module.bank().tokenRequests("13807"));
         assertTrue(module.noMoreOutcomes(Duration.ofMillis(500)));
     }
@@ -139,7 +139,7 @@ class PaymentFlowTest {
 
         assertEquals(1, outcomes.failed().size());
         assertEquals("REJECTED_BY_BANK", outcomes.failed().get(0).header("pispErrorCode"));
-        assertEquals(1, paymentsReceived("FRESH-REFUSED").size(), "a token fetched for this attempt is not refreshed");
+        assertEquals(1, module.paymentsReceived("FRESH-REFUSED").size(), "a token fetched for this attempt is not refreshed");
         assertEquals(1, module.bank().tokenRequests("17515"));
     }
 
@@ -157,8 +157,8 @@ class PaymentFlowTest {
         }
         assertEquals("17515", cdetabById.get("FROM-HEADER"));
         assertEquals("13807", cdetabById.get("FROM-IBAN"));
-        assertEquals("/17515/stet/psd2/v1/payment-requests", paymentsReceived("FROM-HEADER").get(0).path());
-        assertEquals("/13807/stet/psd2/v1/payment-requests", paymentsReceived("FROM-IBAN").get(0).path());
+        assertEquals("/17515/stet/psd2/v1/payment-requests", module.paymentsReceived("FROM-HEADER").get(0).path());
+        assertEquals("/13807/stet/psd2/v1/payment-requests", module.paymentsReceived("FROM-IBAN").get(0).path());
     }
 
     @Test
@@ -175,7 +175,7 @@ class PaymentFlowTest {
         PispModule.Outcomes outcomes = module.awaitOutcomes(1, WAIT);
 
         assertEquals(1, outcomes.accepted().size(), () -> reasons(outcomes.failed()));
-        BankSimulator.Received sent = paymentsReceived("INJECTED").get(0);
+        BankSimulator.Received sent = module.paymentsReceived("INJECTED").get(0);
         assertEquals("/13807/stet/psd2/v1/payment-requests", sent.path());
         assertNull(sent.query());
         assertFalse(sent.header("Authorization").contains("stolen"));
@@ -277,12 +277,6 @@ class PaymentFlowTest {
         return body;
     }
 
-    private static List<BankSimulator.Received> paymentsReceived(String paymentInformationId) {
-        return module.bank().received().stream()
-                .filter(r -> r.path().endsWith("/payment-requests"))
-                .filter(r -> r.body().contains("\"" + paymentInformationId + "\""))
-                .toList();
-    }
 
     static String reasons(List<Outcome> failed) {
         return failed.stream().map(e -> e.header("pispErrorCode") + ": " + e.header("pispErrorReason")).collect(Collectors.joining("; "));

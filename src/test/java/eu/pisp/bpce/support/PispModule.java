@@ -211,6 +211,14 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         return new Outcomes(accepted, failed);
     }
 
+    /** The payment requests the bank received for one paymentInformationId, oldest first. */
+    public List<BankSimulator.Received> paymentsReceived(String paymentInformationId) {
+        return bank.received().stream()
+                .filter(r -> r.path().endsWith("/payment-requests"))
+                .filter(r -> r.body().contains("\"" + paymentInformationId + "\""))
+                .toList();
+    }
+
     /** {@link #awaitOutcomes} for lambdas that cannot throw. */
     public Outcomes awaitOutcomesUnchecked(int count, Duration timeout) {
         try {
