@@ -10,7 +10,9 @@ import eu.pisp.bpce.broker.EmbeddedBroker;
 import eu.pisp.bpce.establishment.EstablishmentRegistry;
 import eu.pisp.bpce.outcome.FailureReasons;
 import eu.pisp.bpce.outcome.Outcomes;
+import eu.pisp.bpce.demo.DemoPayments;
 import eu.pisp.bpce.payment.PaymentRequests;
+import eu.pisp.bpce.payment.PlainMessage;
 import eu.pisp.bpce.payment.RequestIds;
 import eu.pisp.bpce.payment.SendJournal;
 import eu.pisp.bpce.payment.SendRecord;
@@ -94,7 +96,7 @@ public final class PispConfiguration implements CamelConfiguration {
         bind(context, "sendJournal", journal);
         bind(context, "sendRecord", new SendRecord(journal));
         bind(context, "requestIds", new RequestIds());
-        bind(context, "plainMessage", new eu.pisp.bpce.payment.PlainMessage());
+        bind(context, "plainMessage", new PlainMessage());
         bind(context, "bankRetries", new BankRetries(integer(props, "pisp.payment.retry.max-retries"),
                 Duration.ofMillis(Long.parseLong(required(props, "pisp.payment.retry.max-retry-after-ms")))));
         bind(context, "establishmentBreakers", new EstablishmentBreakers(
@@ -105,7 +107,7 @@ public final class PispConfiguration implements CamelConfiguration {
 
         bind(context, "failureReasons", new FailureReasons());
         bind(context, "outcomes", new Outcomes());
-        bind(context, "demoPayments", new eu.pisp.bpce.demo.DemoPayments());
+        bind(context, "demoPayments", new DemoPayments());
 
         configureTransportSecurity(context, props);
         bind(context, "requestSigner", requestSigner(props, registry));

@@ -42,6 +42,19 @@ class FailureHandlingTest {
     }
 
     @Test
+    void anUnreadableTokenAnswerIsNotRepeatedInTheReason() throws Exception {
+        module.bank().failTokenRequests("13807", 10,
+                Fault.rawAnswer(200, "{\"access_token\":\"leaked-token-4242\" \"token_type\":\"Bearer\"}"));
+
+        Outcome failed = single(send("TOKEN-GARBLED", "13807"), "TOKEN_UNAVAILABLE");
+
+        String reason = failed.header("pispErrorReason");
+        assertTrue(reason.contains("not the expected JSON"), reason);
+        assertTrue(!reason.contains("leaked-token-4242") && !reason.contains("access_token"), reason);
+        assertEquals(1, module.bank().tokenRequests("13807"), "an unreadable answer is not retried");
+    }
+
+    @Test
     void tokenEndpointThatRecoversWithinTheRetriesLetsThePaymentThrough() throws Exception {
         module.bank().failTokenRequests("13807", 2, Fault.status(502, "Bad Gateway"));
 

@@ -57,6 +57,12 @@ public final class FailureReasons {
         if (tls != null) {
             return tlsFailure(what, tls);
         }
+        com.fasterxml.jackson.core.JacksonException json = find(failure, com.fasterxml.jackson.core.JacksonException.class);
+        if (json != null) {
+            // The parser's message quotes what it read: from a token endpoint that may be the token itself.
+            return capitalize(what) + " answered a body that is not the expected JSON ("
+                    + json.getClass().getSimpleName() + "; its content is not repeated here)";
+        }
         IOException io = find(failure, IOException.class);
         if (io instanceof java.net.SocketException && insideTls(io)) {
             // TLS 1.3: a bank refusing the client certificate does so after the client's handshake is done, and the
@@ -113,7 +119,9 @@ public final class FailureReasons {
         if (http != null) {
             return http.getStatusCode() == 429 || http.getStatusCode() >= 500;
         }
-        return find(failure, IOException.class) != null;
+        // An answer that is not JSON came back whole: asking again gets the same.
+        return find(failure, IOException.class) != null
+                && find(failure, com.fasterxml.jackson.core.JacksonException.class) == null;
     }
 
     /** True when no connection was made, so the request certainly did not leave. */

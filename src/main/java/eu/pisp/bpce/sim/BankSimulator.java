@@ -59,23 +59,29 @@ public final class BankSimulator {
     private static final int DEFAULT_KEEP_RECEIVED = 50_000;
 
     /** A fault to answer instead of the normal answer. */
-    public record Fault(int status, String message, long delayMs, Integer retryAfterSeconds, boolean dropConnection) {
+    public record Fault(int status, String message, long delayMs, Integer retryAfterSeconds, boolean dropConnection,
+                        String rawBody) {
         public static Fault status(int status, String message) {
-            return new Fault(status, message, 0, null, false);
+            return new Fault(status, message, 0, null, false, null);
         }
 
         public static Fault retryAfter(int status, int seconds) {
-            return new Fault(status, "Service indisponible", 0, seconds, false);
+            return new Fault(status, "Service indisponible", 0, seconds, false, null);
+        }
+
+        /** Answers this status with this body as it is (not a STET ErrorModel). */
+        public static Fault rawAnswer(int status, String body) {
+            return new Fault(status, null, 0, null, false, body);
         }
 
         /** Processes the request, then answers only after a delay (a client timeout makes the outcome unknown). */
         public static Fault slowAnswer(long delayMs) {
-            return new Fault(0, null, delayMs, null, false);
+            return new Fault(0, null, delayMs, null, false, null);
         }
 
         /** Processes the request, then closes the connection without answering. */
         public static Fault noAnswer() {
-            return new Fault(0, null, 0, null, true);
+            return new Fault(0, null, 0, null, true, null);
         }
     }
 
@@ -484,7 +490,8 @@ public final class BankSimulator {
             if (fault.retryAfterSeconds() != null) {
                 ex.getResponseHeaders().add("Retry-After", String.valueOf(fault.retryAfterSeconds()));
             }
-            respond(ex, fault.status(), error(fault.status(), "Error", fault.message(), path), null);
+            respond(ex, fault.status(), fault.rawBody() != null ? fault.rawBody()
+                    : error(fault.status(), "Error", fault.message(), path), null);
             return true;
         }
         return false;

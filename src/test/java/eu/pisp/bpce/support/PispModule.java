@@ -38,7 +38,6 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class PispModule implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AutoCloseable {
 
-    public static final String SOURCE = "jms:queue:pisp.payment-requests";
     public static final String ACCEPTED_QUEUE = "pisp.payment-requests.accepted";
     public static final String FAILED_QUEUE = "pisp.payment-requests.failed";
 
