@@ -3,12 +3,14 @@
 #   bench/run.sh            the side-by-side table (direct, baseline, end to end, slow bank, short token life)
 #   bench/run.sh jmh        the JMH benchmark of the token lookup hot path
 # Options (environment): BENCH_SECONDS (per phase, default 15), BENCH_CONCURRENCY (16), BENCH_CONSUMERS (32),
-# BENCH_HEAP (256m), PROFILE=1 (JFR recording of the whole run, hot methods printed at the end).
+# BENCH_HEAP (256m), BENCH_GC (-XX:+UseParallelGC), BENCH_OPTS (more JVM options), PROFILE=1 (JFR recording of the
+# whole run, where the module's time goes printed at the end).
+#   bench/run.sh heap       3 minutes of load, the used heap after GC every 30 s
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -DskipTests install
 mvn -B -q -f bench/pom.xml package
-JVM_OPTS="-Xmx${BENCH_HEAP:-256m} -XX:+UseG1GC -Dbench.seconds=${BENCH_SECONDS:-15} -Dbench.concurrency=${BENCH_CONCURRENCY:-16} -Dbench.consumers=${BENCH_CONSUMERS:-32}"
+JVM_OPTS="-Xmx${BENCH_HEAP:-256m} ${BENCH_GC:--XX:+UseParallelGC} -Dbench.seconds=${BENCH_SECONDS:-15} -Dbench.concurrency=${BENCH_CONCURRENCY:-16} -Dbench.consumers=${BENCH_CONSUMERS:-32} ${BENCH_OPTS:-}"
 mvn -B -q -Dstyle.color=never -f bench/pom.xml dependency:build-classpath -Dmdep.outputFile="$PWD/target/bench.classpath"
 CP="bench/target/classes:$(cat target/bench.classpath)"
 if [[ "${1:-}" == "jmh" ]]; then
@@ -16,10 +18,10 @@ if [[ "${1:-}" == "jmh" ]]; then
 fi
 if [[ "${PROFILE:-}" == "1" ]]; then
   JFR=target/bench.jfr
-  java $JVM_OPTS -XX:StartFlightRecording=filename=$JFR,settings=profile -cp "$CP" eu.pisp.bpce.bench.Benchmark "${1:-all}" 2>target/bench.log
-  echo; echo "Hot methods (top frames of JFR execution samples):"
-  jfr print --events jdk.ExecutionSample $JFR | grep -A1 'stackTrace = \[' | grep -v 'stackTrace\|--' \
-    | sed 's/line:.*//' | sort | uniq -c | sort -rn | head -25
+  java $JVM_OPTS -XX:StartFlightRecording=filename=$JFR,settings=${JFR_SETTINGS:-profile} -cp "$CP" eu.pisp.bpce.bench.Benchmark "${1:-all}" 2>target/bench.log
+  # Where the module's time goes: the load threads of direct: phases and the JMS consumers of end-to-end phases.
+  echo; java -cp "$CP" eu.pisp.bpce.bench.JfrHotMethods $JFR 'bench-.*|Camel .*JmsConsumer.*' 40 \
+    'eu\.pisp|org\.apache\.camel\.(processor|component)|hc\.client5.*execute$|jackson.*(readTree|writeValue)$|logback.*append$|jms\.core|SendDynamic'
 else
   java $JVM_OPTS -cp "$CP" eu.pisp.bpce.bench.Benchmark "${1:-all}" 2>target/bench.log
 fi

@@ -12,6 +12,14 @@ public final class Props {
     public static final String ATTEMPTS = "pispAttempts";
     public static final String SEND_STARTED = "pispSendStarted";
     public static final String MESSAGE_ID = "pispMessageId";
+    public static final String REQUESTED_CDETAB = "pispRequestedCdetab";
+    public static final String DEBTOR_IBAN = "pispDebtorIban";
+    public static final String BASE_URL = "pispBaseUrl";
+    public static final String SIGN_REQUESTS = "pispSignRequests";
+    public static final String AUTHORIZATION = "pispAuthorization";
+    public static final String TOKEN_SERIAL_SEEN = "pispTokenSerialSeen";
+    public static final String TOKEN_REFRESH_DUE = "pispTokenRefreshDue";
+    public static final String LOCATION = "pispLocation";
 
     private Props() {
     }

@@ -14,7 +14,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import eu.pisp.bpce.ErrorCode;
 import eu.pisp.bpce.PaymentFailedException;
-import org.apache.camel.ExchangeProperty;
+import eu.pisp.bpce.Props;
+import org.apache.camel.Exchange;
 import org.apache.camel.Header;
 
 /**
@@ -78,11 +79,23 @@ public final class EstablishmentRegistry {
     }
 
     /**
+     * Route step: resolves the establishment of a payment (see {@link #resolve}) and sets properties pispEstablishment,
+     * pispCdetab, pispBaseUrl and pispSignRequests, the plain values the routes use.
+     */
+    public void assign(Exchange exchange) {
+        Establishment e = resolve(exchange.getProperty(Props.REQUESTED_CDETAB),
+                exchange.getProperty(Props.DEBTOR_IBAN, String.class));
+        exchange.setProperty(Props.ESTABLISHMENT, e);
+        exchange.setProperty(Props.CDETAB, e.cdetab());
+        exchange.setProperty(Props.BASE_URL, e.baseUrl());
+        exchange.setProperty(Props.SIGN_REQUESTS, e.signRequests());
+    }
+
+    /**
      * The establishment of a payment: the {@code cdetab} header when the sender gave one, otherwise characters 5-9 of
      * the debtor's French IBAN.
      */
-    public Establishment resolve(@ExchangeProperty("pispRequestedCdetab") Object requestedCdetab,
-                                 @ExchangeProperty("pispDebtorIban") String debtorIban) {
+    public Establishment resolve(Object requestedCdetab, String debtorIban) {
         if (requestedCdetab != null) {
             return require(String.valueOf(requestedCdetab));
         }

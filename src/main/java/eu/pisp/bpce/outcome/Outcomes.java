@@ -12,7 +12,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.pisp.bpce.Props;
 import org.apache.camel.Body;
 import org.apache.camel.ExchangeProperty;
-import org.apache.camel.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,9 +24,9 @@ public final class Outcomes {
     /**
      * The accepted outcome's body. The bank gives the consent approval URL in {@code _links.consentApproval.href};
      * the payment request's resource id is a parameter of that URL (BPCE spells it {@code paymentRequestRessourceId})
-     * or the last segment of the {@code Location} header.
+     * or the last segment of the bank's {@code Location} header (property pispLocation).
      */
-    public Map<String, Object> accepted(@Body String bankAnswer, @Header("Location") String location,
+    public Map<String, Object> accepted(@Body String bankAnswer, @ExchangeProperty(Props.LOCATION) String location,
                                         @ExchangeProperty(Props.PAYMENT_ID) String paymentInformationId,
                                         @ExchangeProperty(Props.CDETAB) String cdetab,
                                         @ExchangeProperty(Props.REQUEST_ID) String requestId,

@@ -1,6 +1,7 @@
 package eu.pisp.bpce.payment;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,7 +16,9 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import eu.pisp.bpce.ErrorCode;
 import eu.pisp.bpce.PaymentFailedException;
 import eu.pisp.bpce.establishment.Masking;
-import org.apache.camel.Body;
+import eu.pisp.bpce.Props;
+import org.apache.camel.Exchange;
+import org.apache.camel.StreamCache;
 
 /**
  * Checks that a message is a STET {@code PaymentRequestResource} this module can send, before anything goes out.
@@ -46,8 +49,31 @@ public final class PaymentRequests {
                 .build();
     }
 
+    /**
+     * Route step: keeps the body as received in property pispOriginalBody, for the failed outcome and for each send.
+     * A stream (or stream cache) is read into bytes first, and becomes the body, so that it can be read again.
+     */
+    public void keepOriginal(Exchange exchange) {
+        Object body = exchange.getMessage().getBody();
+        if (body instanceof InputStream || body instanceof StreamCache) {
+            body = exchange.getMessage().getBody(byte[].class);
+            exchange.getMessage().setBody(body);
+        }
+        exchange.setProperty(Props.ORIGINAL_BODY, body);
+    }
+
+    /**
+     * Route step: validates the body and sets properties pispPaymentInformationId and pispDebtorIban (null when the
+     * payload has none), or fails with INVALID_PAYMENT_REQUEST.
+     */
+    public void validate(Exchange exchange) {
+        PaymentRequestFacts facts = read(exchange.getMessage().getBody(byte[].class));
+        exchange.setProperty(Props.PAYMENT_ID, facts.paymentInformationId());
+        exchange.setProperty(Props.DEBTOR_IBAN, facts.debtorIban());
+    }
+
     /** Validates the body and returns its key facts, or fails with INVALID_PAYMENT_REQUEST and a readable reason. */
-    public PaymentRequestFacts read(@Body byte[] body) {
+    public PaymentRequestFacts read(byte[] body) {
         if (body == null || body.length == 0) {
             throw invalid("the message body is empty");
         }

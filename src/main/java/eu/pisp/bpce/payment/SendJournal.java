@@ -1,44 +1,62 @@
 package eu.pisp.bpce.payment;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
 
-import org.apache.camel.spi.IdempotentRepository;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A persistent Camel {@link IdempotentRepository} for the record of payment sends: an append-only file of
- * {@code +key} / {@code -key} lines, replayed into memory at start and compacted then.
+ * The persistent record of payment sends: for each payment key ({@code cdetab/paymentInformationId}) the message that
+ * started sending it. An append-only file of lines {@code +<key>\t<message id>} and {@code -<key>}, replayed into
+ * memory at start and compacted then.
  *
- * <p>Camel's {@code FileIdempotentRepository} scans its whole file on every new key and rewrites it on every removal;
- * at payment rates with a record that must outlive restarts, both are too slow. Here each operation is one appended
- * line (written to the OS before the call returns, so it survives a killed process; {@code fsync} makes it survive a
- * power loss too, at a cost).
+ * <p>Each operation is one line written to the OS before the call returns (it survives a killed process;
+ * {@code fsync} makes it survive a power loss too, at a cost). The lock covers only the in-memory map: concurrent
+ * payments do not queue behind each other's file write. Camel's {@code FileIdempotentRepository} scans its whole file
+ * on every new key and rewrites it on every removal, too slow at payment rates.
+ *
+ * <p>Memory: one entry per remembered payment (the key and a 64-bit hash of the message id, about 120 bytes), at most
+ * {@code maxEntries}: the oldest are forgotten first.
  */
-public final class SendJournal extends ServiceSupport implements IdempotentRepository {
+public final class SendJournal extends ServiceSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(SendJournal.class);
+
+    /** What {@link #begin} found. */
+    public enum Begin {
+        /** Recorded now: the send may start. */
+        NEW,
+        /** This very message started sending this payment before (crash or rollback since). */
+        SAME_MESSAGE,
+        /** Another message started sending this payment. */
+        OTHER_MESSAGE
+    }
 
     private final Path file;
     private final int maxEntries;
     private final boolean fsync;
-    /** Insertion-ordered, so the oldest keys go first when the journal is full. */
-    private final LinkedHashMap<String, Boolean> keys = new LinkedHashMap<>();
-    private FileChannel channel;
-    private BufferedWriter writer;
+    /** Key -> hash of the message id; insertion-ordered, so the oldest keys go first when the journal is full. */
+    private final LinkedHashMap<String, Long> keys = new LinkedHashMap<>();
+    private volatile FileChannel channel;
+    /** Lines waiting for the next write, and how many lines were ever queued / written (group commit). */
+    private final StringBuilder queue = new StringBuilder();
+    private long queued;
+    private long written;
+    private final ReentrantLock writeLock = new ReentrantLock();
 
     /**
      * @param file       {@code pisp.send-record.file}
@@ -52,95 +70,192 @@ public final class SendJournal extends ServiceSupport implements IdempotentRepos
     }
 
     @Override
-    protected synchronized void doStart() throws IOException {
+    protected void doStart() throws IOException {
         if (file.getParent() != null) {
             Files.createDirectories(file.getParent());
         }
         int lines = 0;
+        Map<String, String> live = new LinkedHashMap<>();
         if (Files.exists(file)) {
             List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
             lines = all.size();
             for (String line : all) {
-                if (line.length() > 1 && line.charAt(0) == '+') {
-                    keys.put(line.substring(1), Boolean.TRUE);
-                } else if (line.length() > 1 && line.charAt(0) == '-') {
-                    keys.remove(line.substring(1));
-                } // a torn last line (killed mid-write) has neither: ignored
+                replay(line, live);
             }
+        }
+        synchronized (keys) {
+            keys.clear();
+            live.forEach((k, m) -> keys.put(k, hash(m)));
             trim();
+            live.keySet().retainAll(keys.keySet());
         }
         // Compact: rewrite only the live keys, then append from there.
         Path tmp = file.resolveSibling(file.getFileName() + ".compact");
-        Files.write(tmp, keys.keySet().stream().map(k -> "+" + k).toList(), StandardCharsets.UTF_8);
+        List<String> compacted = new ArrayList<>(live.size());
+        live.forEach((k, m) -> compacted.add(line('+', k, m)));
+        Files.write(tmp, compacted, StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        writer = new BufferedWriter(new OutputStreamWriter(Channels.newOutputStream(channel), StandardCharsets.UTF_8));
-        LOG.info("Send record {}: {} payments remembered (from {} journal lines)", file, keys.size(), lines);
+        LOG.info("Send record {}: {} payments remembered (from {} journal lines)", file, live.size(), lines);
     }
 
     @Override
-    protected synchronized void doStop() throws IOException {
-        if (writer != null) {
-            writer.close();
-            writer = null;
+    protected void doStop() throws IOException {
+        FileChannel c = channel;
+        channel = null;
+        if (c != null) {
+            c.close();
         }
     }
 
-    @Override
-    public synchronized boolean add(String key) {
-        if (keys.containsKey(key)) {
-            return false;
-        }
-        append('+', key);
-        keys.put(key, Boolean.TRUE);
-        trim();
-        return true;
-    }
-
-    @Override
-    public synchronized boolean contains(String key) {
-        return keys.containsKey(key);
-    }
-
-    @Override
-    public synchronized boolean remove(String key) {
-        if (keys.remove(key) == null) {
-            return false;
-        }
-        append('-', key);
-        return true;
-    }
-
-    @Override
-    public boolean confirm(String key) {
-        return true;
-    }
-
-    @Override
-    public synchronized void clear() {
-        List<String> all = List.copyOf(keys.keySet());
-        all.forEach(this::remove);
-    }
-
-    public synchronized int size() {
-        return keys.size();
-    }
-
-    private void append(char op, String key) {
-        if (key.indexOf('\n') >= 0 || key.indexOf('\r') >= 0) {
-            throw new IllegalArgumentException("A send record key cannot contain a line break");
+    /**
+     * Records that {@code messageId} starts sending payment {@code key}, unless a send of that payment was started
+     * before (then nothing is recorded and the answer says by which message).
+     */
+    public Begin begin(String key, String messageId) {
+        checkKey(key);
+        long attempt = hash(messageId);
+        synchronized (keys) {
+            Long before = keys.get(key);
+            if (before != null) {
+                return before == attempt ? Begin.SAME_MESSAGE : Begin.OTHER_MESSAGE;
+            }
+            keys.put(key, attempt);
+            trim();
         }
         try {
-            writer.write(op);
-            writer.write(key);
-            writer.write('\n');
-            writer.flush();
-            if (fsync) {
-                channel.force(false);
+            write(line('+', key, messageId));
+        } catch (RuntimeException e) {
+            synchronized (keys) {
+                keys.remove(key, attempt);
             }
-        } catch (IOException e) {
-            throw new IllegalStateException("Cannot write the send record " + file + ": " + e.getMessage(), e);
+            throw e;
         }
+        return Begin.NEW;
+    }
+
+    /** Forgets payment {@code key}: it may be sent again. False if it was not recorded. */
+    public boolean forget(String key) {
+        synchronized (keys) {
+            if (keys.remove(key) == null) {
+                return false;
+            }
+        }
+        write(line('-', key, null));
+        return true;
+    }
+
+    public boolean contains(String key) {
+        synchronized (keys) {
+            return keys.containsKey(key);
+        }
+    }
+
+    public int size() {
+        synchronized (keys) {
+            return keys.size();
+        }
+    }
+
+    /**
+     * Writes a line and returns once it is with the OS (and on disk with fsync). Group commit: the line is queued; the
+     * first caller to get the write lock writes every queued line in one call, and the callers whose lines it wrote
+     * return without a write of their own. Under load, one write serves many payments.
+     */
+    private void write(String line) {
+        long mine;
+        synchronized (queue) {
+            queue.append(line).append('\n');
+            mine = ++queued;
+        }
+        writeLock.lock();
+        try {
+            if (written >= mine) {
+                return; // written by the caller before us
+            }
+            byte[] batch;
+            long upTo;
+            synchronized (queue) {
+                batch = queue.toString().getBytes(StandardCharsets.UTF_8);
+                queue.setLength(0);
+                upTo = queued;
+            }
+            FileChannel c = channel;
+            if (c == null) {
+                throw new IllegalStateException("The send record " + file + " is not open");
+            }
+            ByteBuffer bytes = ByteBuffer.wrap(batch);
+            try {
+                while (bytes.hasRemaining()) {
+                    c.write(bytes);
+                }
+                if (fsync) {
+                    c.force(false);
+                }
+            } catch (IOException e) {
+                // What was not written goes back to the queue: the next caller tries again, this one fails.
+                String unwritten = new String(batch, bytes.position(), bytes.remaining(), StandardCharsets.UTF_8);
+                synchronized (queue) {
+                    queue.insert(0, unwritten);
+                }
+                throw new IllegalStateException("Cannot write the send record " + file + ": " + e.getMessage(), e);
+            }
+            written = upTo;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Replays one journal line; a torn last line (killed mid-write) is ignored. */
+    static void replay(String line, Map<String, String> live) {
+        if (line.length() < 2) {
+            return;
+        }
+        String rest = line.substring(1);
+        int tab = rest.indexOf('\t');
+        String key = unescape(tab < 0 ? rest : rest.substring(0, tab));
+        String message = tab < 0 ? "" : unescape(rest.substring(tab + 1));
+        if (line.charAt(0) == '+') {
+            live.putIfAbsent(key, message);
+        } else if (line.charAt(0) == '-') {
+            live.remove(key);
+        }
+    }
+
+    static String line(char op, String key, String messageId) {
+        return op + escape(key) + (messageId == null ? "" : "\t" + escape(messageId));
+    }
+
+    /** Line breaks and tabs of a key or message id, written as %0A, %0D, %09 (and % as %25). */
+    private static String escape(String s) {
+        if (s.indexOf('%') < 0 && s.indexOf('\t') < 0 && s.indexOf('\n') < 0 && s.indexOf('\r') < 0) {
+            return s;
+        }
+        return s.replace("%", "%25").replace("\t", "%09").replace("\n", "%0A").replace("\r", "%0D");
+    }
+
+    private static String unescape(String s) {
+        if (s.indexOf('%') < 0) {
+            return s;
+        }
+        return s.replace("%09", "\t").replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%");
+    }
+
+    private static void checkKey(String key) {
+        if (key == null || key.isEmpty()) {
+            throw new IllegalArgumentException("A send record key cannot be empty");
+        }
+    }
+
+    /** 64-bit FNV-1a of the message id: only compared for equality, a collision would read as "same message". */
+    static long hash(String messageId) {
+        long h = 0xcbf29ce484222325L;
+        String s = messageId == null ? "" : messageId;
+        for (int i = 0; i < s.length(); i++) {
+            h ^= s.charAt(i);
+            h *= 0x100000001b3L;
+        }
+        return h;
     }
 
     private void trim() {

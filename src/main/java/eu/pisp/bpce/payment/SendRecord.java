@@ -4,7 +4,6 @@ import eu.pisp.bpce.ErrorCode;
 import eu.pisp.bpce.PaymentFailedException;
 import eu.pisp.bpce.Props;
 import org.apache.camel.Exchange;
-import org.apache.camel.spi.IdempotentRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,41 +21,34 @@ public final class SendRecord {
 
     private static final Logger LOG = LoggerFactory.getLogger(SendRecord.class);
     static final String KEY = "pispSendKey";
-    static final String ATTEMPT_KEY = "pispSendAttemptKey";
 
-    private final IdempotentRepository repository;
+    private final SendJournal journal;
 
-    public SendRecord(IdempotentRepository repository) {
-        this.repository = repository;
+    public SendRecord(SendJournal journal) {
+        this.journal = journal;
     }
 
     /** Records the send about to start, or fails with OUTCOME_UNKNOWN / DUPLICATE_PAYMENT if one was started before. */
     public void begin(Exchange exchange) {
         String key = exchange.getProperty(Props.CDETAB, String.class) + "/"
                 + exchange.getProperty(Props.PAYMENT_ID, String.class);
-        String attemptKey = key + "#" + exchange.getProperty(Props.MESSAGE_ID, String.class);
-        if (!repository.add(key)) {
-            if (repository.contains(attemptKey)) {
-                throw new PaymentFailedException(ErrorCode.OUTCOME_UNKNOWN, "Payment " + key
-                        + " was being sent when this very message was processed before, and that processing did not "
-                        + "finish (crash or rollback): the bank may have it. Not sent again; reconcile with X-Request-ID "
-                        + exchange.getProperty(Props.REQUEST_ID) + ".");
-            }
-            throw new PaymentFailedException(ErrorCode.DUPLICATE_PAYMENT, "Payment " + key
+        switch (journal.begin(key, exchange.getProperty(Props.MESSAGE_ID, String.class))) {
+            case NEW -> exchange.setProperty(KEY, key);
+            case SAME_MESSAGE -> throw new PaymentFailedException(ErrorCode.OUTCOME_UNKNOWN, "Payment " + key
+                    + " was being sent when this very message was processed before, and that processing did not "
+                    + "finish (crash or rollback): the bank may have it. Not sent again; reconcile with X-Request-ID "
+                    + exchange.getProperty(Props.REQUEST_ID) + ".");
+            case OTHER_MESSAGE -> throw new PaymentFailedException(ErrorCode.DUPLICATE_PAYMENT, "Payment " + key
                     + " was already sent by this module (accepted, or its outcome is unknown): not sent again. "
                     + "A new payment needs a new paymentInformationId.");
         }
-        repository.add(attemptKey);
-        exchange.setProperty(KEY, key);
-        exchange.setProperty(ATTEMPT_KEY, attemptKey);
     }
 
     /** The bank certainly does not have the payment (or refused it): it may be submitted again. */
     public void forget(Exchange exchange) {
         String key = exchange.getProperty(KEY, String.class);
         if (key != null) {
-            repository.remove(exchange.getProperty(ATTEMPT_KEY, String.class));
-            repository.remove(key);
+            journal.forget(key);
             exchange.removeProperty(KEY);
             LOG.debug("Send record: forgot {}", key);
         }

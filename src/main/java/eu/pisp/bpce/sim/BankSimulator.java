@@ -109,6 +109,7 @@ public final class BankSimulator {
     private final ConcurrentLinkedDeque<Received> received = new ConcurrentLinkedDeque<>();
     private final AtomicInteger receivedCount = new AtomicInteger();
     private volatile int keepReceived = DEFAULT_KEEP_RECEIVED;
+    private volatile boolean rememberPayments = true;
     private final Map<String, AtomicInteger> faultsApplied = new ConcurrentHashMap<>();
     private volatile Long expiresIn = 3600L;
     private volatile long paymentLatencyMs;
@@ -219,6 +220,15 @@ public final class BankSimulator {
 
     public BankSimulator tokenLatency(long ms) {
         this.tokenLatencyMs = ms;
+        return this;
+    }
+
+    /**
+     * Whether each processed payment is remembered (the default: counts per payment, 409 on a duplicate). Off for a
+     * long benchmark, whose heap measurement should show the module's memory, not the simulator's.
+     */
+    public BankSimulator rememberPayments(boolean remember) {
+        this.rememberPayments = remember;
         return this;
     }
 
@@ -440,7 +450,8 @@ public final class BankSimulator {
             respond(ex, 400, error(400, "Bad Request", "Requête invalide", path), null);
             return;
         }
-        int seen = processedPayments.computeIfAbsent(cdetab + "/" + pid, k -> new AtomicInteger()).incrementAndGet();
+        int seen = rememberPayments
+                ? processedPayments.computeIfAbsent(cdetab + "/" + pid, k -> new AtomicInteger()).incrementAndGet() : 1;
         if (fault != null && applyFault(ex, fault, path, "payment")) {
             return; // processed, but the answer is slow or missing
         }

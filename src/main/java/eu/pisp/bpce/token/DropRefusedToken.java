@@ -28,6 +28,7 @@ public final class DropRefusedToken implements Processor {
         AccessToken refused = exchange.getProperty(Props.TOKEN, AccessToken.class);
         tokens.invalidateIfCurrent(cdetab, refused);
         exchange.removeProperty(Props.TOKEN);
+        exchange.removeProperty(Props.AUTHORIZATION);
         exchange.getMessage().removeHeader("Authorization");
         LOG.info("Establishment {} refused token #{} for payment {}: resending with a new token", cdetab,
                 refused == null ? "?" : refused.serial(), exchange.getProperty(Props.PAYMENT_ID));

@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.LoadingCache;
+import eu.pisp.bpce.Props;
 import eu.pisp.bpce.outcome.FailureReasons;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangePattern;
@@ -80,6 +81,29 @@ public final class TokenCache {
     /** The serial of the newest token obtained so far (see {@link AccessToken#serial()}). */
     public long lastSerial() {
         return serials.get();
+    }
+
+    /** Route step before the cache lookup: notes in property pispTokenSerialSeen the newest serial so far. */
+    public void beforeLookup(Exchange exchange) {
+        exchange.setProperty(Props.TOKEN_SERIAL_SEEN, serials.get());
+    }
+
+    /**
+     * Route step after the cache lookup (body: the {@link AccessToken}): sets properties pispToken, pispAuthorization
+     * (the header value), pispTokenFresh (obtained during this very lookup) and pispTokenRefreshDue (time to renew it
+     * in the background).
+     */
+    public void afterLookup(Exchange exchange) {
+        AccessToken token = exchange.getMessage().getBody(AccessToken.class);
+        if (token == null) {
+            throw new TokenUnavailableException("The token cache gave no token for establishment "
+                    + exchange.getProperty(Props.CDETAB), false);
+        }
+        Long seen = exchange.getProperty(Props.TOKEN_SERIAL_SEEN, Long.class);
+        exchange.setProperty(Props.TOKEN, token);
+        exchange.setProperty(Props.AUTHORIZATION, token.getAuthorization());
+        exchange.setProperty(Props.TOKEN_FRESH, seen == null || token.serial() > seen);
+        exchange.setProperty(Props.TOKEN_REFRESH_DUE, token.isRefreshDue());
     }
 
     /** The cached token of an establishment, loading it (once, whatever the concurrency) on a miss. */

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Nothing secret in logs or outcome headers: no access token, no keystore password, no full IBAN. The module runs with
  * mutual TLS and signing, its passwords read from secret files outside the repository ({@code pisp.secrets-dir}: one
  * file per key), and goes through acceptance, a token refresh and
- * several failures while everything written to System.err (where slf4j-simple logs) is captured.
+ * several failures while everything written to System.err (where the module logs, through Logback) is captured.
  */
 class LogLeakTest {
 
@@ -165,7 +165,7 @@ class LogLeakTest {
         }
     }
 
-    /** Copies what is written to System.err while it runs (slf4j-simple looks System.err up at every call). */
+    /** Copies what is written to System.err while it runs (Logback's console appender looks it up at each write). */
     static final class Capture {
         private final PrintStream original;
         private final ByteArrayOutputStream copy = new ByteArrayOutputStream();

@@ -24,7 +24,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import com.sun.management.OperatingSystemMXBean;
 import eu.pisp.bpce.PispApplication;
 import eu.pisp.bpce.sim.BankSimulator;
 import eu.pisp.bpce.sim.SamplePayments;
@@ -47,14 +46,18 @@ import org.apache.camel.main.Main;
 public final class Benchmark {
 
     private static final String[] ESTABLISHMENTS = {"13807", "17515", "10207", "16807", "12579"};
-    private static final OperatingSystemMXBean OS =
-            (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     private final Duration measure = Duration.ofSeconds(Long.getLong("bench.seconds", 15));
-    private final Duration warmup = Duration.ofSeconds(Long.getLong("bench.warmup", 8));
+    /** Warm-up of each load before it is measured: the C2 compiler needs tens of seconds on 2 busy cores. */
+    private final Duration warmup = Duration.ofSeconds(Long.getLong("bench.warmup", 45));
     private final int concurrency = Integer.getInteger("bench.concurrency", 16);
     private final List<String[]> rows = new ArrayList<>();
     private final AtomicLong ids = new AtomicLong();
+    private final List<String> cpuRows = new ArrayList<>();
+    /** CPU of the load threads of runFor (they end with it, so their time is added here). */
+    private final AtomicLong callerCpu = new AtomicLong();
+    private static final java.lang.management.ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private final List<String> notes = new ArrayList<>();
     private BankSimulator bank;
     private Main module;
     private String brokerUrl;
@@ -65,7 +68,8 @@ public final class Benchmark {
     }
 
     private void run(String which) throws Exception {
-        bank = BankSimulator.start(0).keepReceived(0);
+        // The simulator keeps nothing per payment: the heap figures are the module's (and the broker's).
+        bank = BankSimulator.start(0).keepReceived(0).rememberPayments(false);
         Path data = Files.createTempDirectory("pisp-bench");
         int brokerPort;
         try (ServerSocket s = new ServerSocket(0)) {
@@ -90,9 +94,7 @@ public final class Benchmark {
         long heapStart = usedHeapAfterGc();
 
         if (which.equals("all") || which.contains("direct")) {
-            closedLoop("module via direct:initiate-payment", () -> direct(template), warmup);
-            closedLoop("hand-written HttpURLConnection baseline", new BaselineClient(bank)::send, warmup);
-            closedLoop("module via direct:initiate-payment (again)", () -> direct(template), Duration.ZERO);
+            sideBySide(template);
         }
         if (which.equals("all") || which.contains("e2e")) {
             endToEnd("module end to end, embedded broker, persistent", 0);
@@ -106,6 +108,9 @@ public final class Benchmark {
                     Duration.ZERO);
             bank.expiresIn(3600L);
         }
+        if (which.contains("heap")) {
+            heapOverTime(template);
+        }
         long heapEnd = usedHeapAfterGc();
 
         System.out.println();
@@ -113,6 +118,16 @@ public final class Benchmark {
                 "tokens/est", "CPU us/msg");
         for (String[] r : rows) {
             System.out.printf("%-58s %9s %8s %8s %8s %12s %10s%n", (Object[]) r);
+        }
+        for (String note : notes) {
+            System.out.println(note);
+        }
+        System.out.println();
+        System.out.println("Where the CPU goes, microseconds per message (thread CPU time by thread group; "
+                + "'JVM' = process CPU not in any Java thread: GC, JIT compiler):");
+        System.out.println(CpuSplit.header());
+        for (String r : cpuRows) {
+            System.out.println(r);
         }
         System.out.printf("%nused heap after GC: %d MB at start, %d MB at end (max %d MB)%n", heapStart >> 20,
                 heapEnd >> 20, Runtime.getRuntime().maxMemory() >> 20);
@@ -127,6 +142,144 @@ public final class Benchmark {
         return "ACCEPTED".equals(out.getMessage().getHeader("pispOutcome"));
     }
 
+    /**
+     * The module and the baseline in alternating rounds (the machine's pace drifts: JIT, GC, the other tenant of the
+     * cores), each after its own warm-up; one row each, summed over the rounds, and the ratio of each round.
+     */
+    private void sideBySide(ProducerTemplate template) throws Exception {
+        int rounds = Integer.getInteger("bench.rounds", 3);
+        boolean bareToo = Boolean.getBoolean("bench.bare");
+        BaselineClient baseline = new BaselineClient(bank);
+        List<Phase> phases = new ArrayList<>();
+        phases.add(new Phase("module via direct:initiate-payment", () -> direct(template)));
+        phases.add(new Phase("hand-written HttpURLConnection baseline", baseline::send));
+        if (bareToo) {
+            addBareHttpRoute();
+            phases.add(new Phase("reference: bare camel-http toD route (no checks)", () -> bare(template)));
+        }
+        for (Phase p : phases) {
+            runFor(p.call, warmup, null);
+        }
+        Duration slice = measure.dividedBy(rounds);
+        for (int r = 0; r < rounds; r++) {
+            for (Phase p : phases) {
+                p.measure(slice);
+            }
+        }
+        for (Phase p : phases) {
+            p.report();
+        }
+        StringBuilder perRound = new StringBuilder();
+        for (int r = 0; r < rounds; r++) {
+            perRound.append(r == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f",
+                    phases.get(0).rates.get(r) / phases.get(1).rates.get(r)));
+        }
+        notes.add(String.format(Locale.ROOT, "direct / baseline throughput: %.2f (rounds: %s)",
+                phases.get(0).rate() / phases.get(1).rate(), perRound));
+    }
+
+    /** One closed-loop load measured over several slices. */
+    private final class Phase {
+        final String name;
+        final Call call;
+        final List<Double> rates = new ArrayList<>();
+        final List<long[]> latencies = new ArrayList<>();
+        final Map<String, Integer> tokens = new LinkedHashMap<>();
+        final CpuSplit cpu = new CpuSplit();
+        int ok;
+        int failed;
+        double seconds;
+
+        Phase(String name, Call call) {
+            this.name = name;
+            this.call = call;
+        }
+
+        void measure(Duration d) throws Exception {
+            long[][] lat = new long[concurrency][];
+            Map<String, Integer> tokensBefore = tokenCounts();
+            callerCpu.set(0);
+            CpuSplit.Mark mark = CpuSplit.mark();
+            long t0 = System.nanoTime();
+            int[] counts = runFor(call, d, lat);
+            double s = (System.nanoTime() - t0) / 1e9;
+            cpu.add(mark, callerCpu.getAndSet(0));
+            tokenCounts().forEach((e, n) -> tokens.merge(e, n - tokensBefore.getOrDefault(e, 0), Integer::sum));
+            ok += counts[0];
+            failed += counts[1];
+            seconds += s;
+            rates.add((counts[0] + counts[1]) / s);
+            latencies.addAll(Arrays.asList(lat));
+        }
+
+        double rate() {
+            return (ok + failed) / seconds;
+        }
+
+        void report() {
+            Map<String, Integer> zero = new LinkedHashMap<>();
+            tokenCounts().forEach((e, n) -> zero.put(e, n - tokens.getOrDefault(e, 0)));
+            Benchmark.this.report(name, new int[] {ok, failed}, latencies.toArray(new long[0][]), seconds, cpu, zero);
+        }
+    }
+
+    /**
+     * Direct load for bench.heap.seconds (180), the used heap after a full GC every 30 s: is it flat once the send
+     * record has reached pisp.send-record.max-entries?
+     */
+    private void heapOverTime(ProducerTemplate template) throws Exception {
+        long total = Long.getLong("bench.heap.seconds", 180);
+        eu.pisp.bpce.payment.SendJournal journal = module.getCamelContext().getRegistry()
+                .lookupByNameAndType("sendJournal", eu.pisp.bpce.payment.SendJournal.class);
+        System.out.printf("%nheap over %d s of direct load (used heap after a full GC):%n", total);
+        System.out.printf("%8s %12s %12s %18s%n", "second", "payments", "heap MB", "send record size");
+        long start = System.nanoTime();
+        System.out.printf("%8d %12d %12d %18d%n", 0, 0, usedHeapAfterGc() >> 20, journal.size());
+        long payments = 0;
+        for (long t = 30; t <= total; t += 30) {
+            int[] counts = runFor(() -> direct(template), Duration.ofSeconds(30), null);
+            payments += counts[0] + counts[1];
+            System.out.printf("%8d %12d %12d %18d%n", (System.nanoTime() - start) / 1_000_000_000L, payments,
+                    usedHeapAfterGc() >> 20, journal.size());
+        }
+    }
+
+    /** Reference only: the least a Camel route can do here (headers + toD with camel-http), no checks at all. */
+    private final Map<String, String> bareTokens = new ConcurrentHashMap<>();
+
+    private void addBareHttpRoute() throws Exception {
+        BaselineClient tokens = new BaselineClient(bank);
+        for (String e : ESTABLISHMENTS) {
+            bareTokens.put(e, "Bearer " + tokens.token(e));
+        }
+        module.getCamelContext().addRoutes(new org.apache.camel.builder.RouteBuilder() {
+            @Override
+            public void configure() {
+                var route = from("direct:bench-bare-http").routeId("bench-bare-http");
+                for (int i = 0; i < Integer.getInteger("bench.bare.extra-steps", 0); i++) {
+                    route.setProperty("extra" + i, constant("x"));
+                }
+                route.setHeader("X-Request-ID", simple("${exchangeId}"))
+                        .setHeader("Content-Type", constant("application/json"))
+                        .toD("http://127.0.0.1:" + bank.port() + "/${header.cdetab}/stet/psd2/v1/payment-requests"
+                                + "?httpMethod=POST")
+                        .convertBodyTo(String.class);
+            }
+        });
+    }
+
+    private boolean bare(ProducerTemplate template) {
+        long n = ids.incrementAndGet();
+        String cdetab = ESTABLISHMENTS[(int) (n % 5)];
+        String body = SamplePayments.json("R-" + n, SamplePayments.iban(cdetab, n));
+        Exchange out = template.request("direct:bench-bare-http", e -> {
+            e.getMessage().setBody(body);
+            e.getMessage().setHeader("cdetab", cdetab);
+            e.getMessage().setHeader("Authorization", bareTokens.get(cdetab));
+        });
+        return out.getException() == null && Integer.valueOf(201).equals(out.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE));
+    }
+
     @FunctionalInterface
     interface Call {
         boolean call() throws Exception;
@@ -138,12 +291,14 @@ public final class Benchmark {
             runFor(call, warm, null);
         }
         Map<String, Integer> tokensBefore = tokenCounts();
-        long cpu0 = OS.getProcessCpuTime();
+        CpuSplit cpu = new CpuSplit();
+        callerCpu.set(0);
+        CpuSplit.Mark mark = CpuSplit.mark();
         long[][] latencies = new long[concurrency][];
         long t0 = System.nanoTime();
         int[] counts = runFor(call, measure, latencies);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        long cpu = OS.getProcessCpuTime() - cpu0;
+        cpu.add(mark, callerCpu.getAndSet(0));
         report(name, counts, latencies, seconds, cpu, tokensBefore);
     }
 
@@ -156,6 +311,7 @@ public final class Benchmark {
         for (int t = 0; t < concurrency; t++) {
             int me = t;
             new Thread(() -> {
+                long cpu0 = THREADS.getCurrentThreadCpuTime();
                 long[] lat = new long[1 << 16];
                 int n = 0;
                 try {
@@ -175,6 +331,7 @@ public final class Benchmark {
                         lat[n++] = l;
                     }
                 } finally {
+                    callerCpu.addAndGet(THREADS.getCurrentThreadCpuTime() - cpu0);
                     if (latencies != null) {
                         latencies[me] = Arrays.copyOf(lat, n);
                     }
@@ -199,6 +356,9 @@ public final class Benchmark {
                 "vm://0"));
         factory.setBlockOnDurableSend(false);
         Map<String, Long> sentAt = new ConcurrentHashMap<>();
+        // Keep a bounded backlog in the queue so that the module, not the sender, sets the pace.
+        java.util.concurrent.Semaphore room = new java.util.concurrent.Semaphore(Integer.getInteger("bench.backlog",
+                1000));
         try (Connection c = factory.createConnection()) {
             Session ps = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
             MessageProducer producer = ps.createProducer(ps.createQueue("pisp.payment-requests"));
@@ -208,14 +368,12 @@ public final class Benchmark {
             AtomicInteger good = new AtomicInteger();
             AtomicInteger bad = new AtomicInteger();
             List<Long> lat = java.util.Collections.synchronizedList(new ArrayList<>());
-            accepted.setMessageListener(m -> outcome(m, sentAt, lat, good));
-            failed.setMessageListener(m -> outcome(m, sentAt, lat, bad));
+            accepted.setMessageListener(m -> outcome(m, sentAt, lat, good, room));
+            failed.setMessageListener(m -> outcome(m, sentAt, lat, bad, room));
             c.start();
-            // Keep a bounded backlog in the queue so that the module, not the sender, sets the pace.
-            int backlog = Integer.getInteger("bench.backlog", 1000);
             long warmEnd = System.nanoTime() + warmup.toNanos();
             long measureStart = 0;
-            long cpu0 = 0;
+            CpuSplit.Mark mark = null;
             int goodAtStart = 0;
             Map<String, Integer> tokensBefore = null;
             List<Long> measured = null;
@@ -224,24 +382,23 @@ public final class Benchmark {
                 if (measureStart == 0 && System.nanoTime() > warmEnd) {
                     measureStart = System.nanoTime();
                     end = measureStart + measure.toNanos();
-                    cpu0 = OS.getProcessCpuTime();
+                    mark = CpuSplit.mark();
                     goodAtStart = good.get() + bad.get();
                     tokensBefore = tokenCounts();
                     lat.clear();
                 }
-                if (sentAt.size() < backlog) {
+                if (room.tryAcquire(50, java.util.concurrent.TimeUnit.MILLISECONDS)) {
                     String id = "E-" + ids.incrementAndGet();
                     Message m = ps.createTextMessage(SamplePayments.json(id,
                             SamplePayments.iban(ESTABLISHMENTS[(int) (ids.get() % 5)], ids.get())));
                     m.setJMSCorrelationID(id);
                     sentAt.put(id, System.nanoTime());
                     producer.send(m);
-                } else {
-                    java.util.concurrent.locks.LockSupport.parkNanos(200_000);
                 }
             }
             double seconds = (System.nanoTime() - measureStart) / 1e9;
-            long cpu = OS.getProcessCpuTime() - cpu0;
+            CpuSplit cpu = new CpuSplit();
+            cpu.add(mark, 0);
             int done = good.get() + bad.get() - goodAtStart;
             synchronized (lat) {
                 measured = new ArrayList<>(lat);
@@ -257,9 +414,13 @@ public final class Benchmark {
         bank.paymentLatency(0);
     }
 
-    private static void outcome(Message m, Map<String, Long> sentAt, List<Long> lat, AtomicInteger counter) {
+    private static void outcome(Message m, Map<String, Long> sentAt, List<Long> lat, AtomicInteger counter,
+                                java.util.concurrent.Semaphore room) {
         try {
             Long s = sentAt.remove(m.getJMSCorrelationID());
+            if (s != null) {
+                room.release();
+            }
             if (s != null) {
                 lat.add(System.nanoTime() - s);
             }
@@ -269,7 +430,7 @@ public final class Benchmark {
         }
     }
 
-    private void report(String name, int[] counts, long[][] latencies, double seconds, long cpuNanos,
+    private void report(String name, int[] counts, long[][] latencies, double seconds, CpuSplit cpu,
                         Map<String, Integer> tokensBefore) {
         long[] all = Arrays.stream(latencies).filter(a -> a != null).flatMapToLong(Arrays::stream).sorted().toArray();
         int n = counts[0] + counts[1];
@@ -282,7 +443,8 @@ public final class Benchmark {
         rows.add(new String[] {name + (counts[1] > 0 ? " (" + counts[1] + " FAILED)" : ""),
                 String.format(Locale.ROOT, "%.0f", n / seconds), ms(pct(all, 0.50)), ms(pct(all, 0.99)),
                 ms(all.length == 0 ? 0 : all[all.length - 1]), tokens.toString(),
-                String.format(Locale.ROOT, "%.0f", n == 0 ? 0 : cpuNanos / 1e3 / n)});
+                String.format(Locale.ROOT, "%.0f", n == 0 ? 0 : cpu.total() / 1e3 / n)});
+        cpuRows.add(cpu.perMessage(name, n));
         System.out.printf("  %s: %d ok, %d failed in %.1f s%n", name, counts[0], counts[1], seconds);
     }
 

@@ -1,0 +1,109 @@
+package eu.pisp.bpce.payment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import eu.pisp.bpce.payment.SendJournal.Begin;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SendJournalTest {
+
+    @TempDir
+    Path dir;
+
+    private SendJournal open(int max) {
+        SendJournal journal = new SendJournal(dir.resolve("send-record.log"), max, false);
+        journal.start();
+        return journal;
+    }
+
+    @Test
+    void aPaymentIsRecordedOnceAndTellsWhichMessageStartedIt() {
+        SendJournal journal = open(100);
+        assertEquals(Begin.NEW, journal.begin("13807/P1", "ID:a"));
+        assertEquals(Begin.SAME_MESSAGE, journal.begin("13807/P1", "ID:a"));
+        assertEquals(Begin.OTHER_MESSAGE, journal.begin("13807/P1", "ID:b"));
+        assertEquals(Begin.NEW, journal.begin("17515/P1", "ID:b"), "another establishment, another payment");
+        assertTrue(journal.forget("13807/P1"));
+        assertFalse(journal.forget("13807/P1"));
+        assertEquals(Begin.NEW, journal.begin("13807/P1", "ID:c"), "forgotten: may be sent again");
+        journal.stop();
+    }
+
+    @Test
+    void theRecordOutlivesARestartAndIsCompacted() throws Exception {
+        SendJournal journal = open(100);
+        journal.begin("13807/P1", "ID:a");
+        journal.begin("13807/P2", "ID:b");
+        journal.forget("13807/P2");
+        journal.begin("13807/odd\tkey\n%", "ID:with\ttab");
+        // no stop(): as after kill -9, the lines are already with the OS
+        SendJournal again = open(100);
+        assertEquals(2, again.size());
+        assertEquals(Begin.SAME_MESSAGE, again.begin("13807/P1", "ID:a"));
+        assertEquals(Begin.NEW, again.begin("13807/P2", "ID:b"));
+        assertEquals(Begin.SAME_MESSAGE, again.begin("13807/odd\tkey\n%", "ID:with\ttab"));
+        List<String> lines = Files.readAllLines(dir.resolve("send-record.log"), StandardCharsets.UTF_8);
+        assertEquals(List.of("+13807/P1\tID:a", "+13807/odd%09key%0A%25\tID:with%09tab", "+13807/P2\tID:b"), lines,
+                "compacted at start, then appended");
+        again.stop();
+    }
+
+    @Test
+    void aTornLastLineIsIgnored() throws Exception {
+        Files.writeString(dir.resolve("send-record.log"), "+13807/P1\tID:a\n+", StandardCharsets.UTF_8);
+        SendJournal journal = open(100);
+        assertEquals(1, journal.size());
+        journal.stop();
+    }
+
+    @Test
+    void theOldestPaymentsAreForgottenBeyondTheLimit() {
+        SendJournal journal = open(3);
+        for (int i = 1; i <= 5; i++) {
+            journal.begin("13807/P" + i, "ID:" + i);
+        }
+        assertEquals(3, journal.size());
+        assertFalse(journal.contains("13807/P1"));
+        assertFalse(journal.contains("13807/P2"));
+        assertTrue(journal.contains("13807/P5"));
+        journal.stop();
+        assertEquals(3, open(3).size(), "the limit holds after a restart too");
+    }
+
+    @Test
+    void concurrentSendersOfOnePaymentGetExactlyOneNew() throws Exception {
+        SendJournal journal = open(100_000);
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            for (int p = 0; p < 200; p++) {
+                String key = "13807/P" + p;
+                List<Future<Begin>> answers = new ArrayList<>();
+                for (int t = 0; t < 16; t++) {
+                    String message = "ID:" + t;
+                    answers.add(pool.submit(() -> journal.begin(key, message)));
+                }
+                int fresh = 0;
+                for (Future<Begin> f : answers) {
+                    fresh += f.get() == Begin.NEW ? 1 : 0;
+                }
+                assertEquals(1, fresh, key);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        journal.stop();
+        assertEquals(200, open(100_000).size());
+    }
+}
