@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * payments do not queue behind each other's file write. Camel's {@code FileIdempotentRepository} scans its whole file
  * on every new key and rewrites it on every removal, too slow at payment rates.
  *
- * <p>Memory: one entry per remembered payment (the key and a 64-bit hash of the message id, about 120 bytes), at most
+ * <p>Memory: one entry per remembered payment (the key and a 64-bit hash of the message id: about 155 bytes measured), at most
  * {@code maxEntries}: the oldest are forgotten first.
  */
 public final class SendJournal extends ServiceSupport {
