@@ -202,6 +202,24 @@ class PaymentFlowTest {
     }
 
     @Test
+    void anInProcessCallerGetsNoBearerTokenBackWhetherAcceptedOrRefused() {
+        Exchange accepted = module.producer().request("direct:initiate-payment",
+                e -> e.getMessage().setBody(SamplePayments.json("NO-TOKEN-1", SamplePayments.iban("13807", 1))));
+        module.bank().failPayments("13807", 1, BankSimulator.Fault.status(400, "Requête invalide"));
+        Exchange refused = module.producer().request("direct:initiate-payment",
+                e -> e.getMessage().setBody(SamplePayments.json("NO-TOKEN-2", SamplePayments.iban("13807", 2))));
+
+        assertEquals("ACCEPTED", accepted.getMessage().getHeader("pispOutcome"));
+        assertEquals("REJECTED_BY_BANK", refused.getMessage().getHeader("pispErrorCode"));
+        for (Exchange answer : List.of(accepted, refused)) {
+            String everything = answer.getMessage().getHeaders() + " " + answer.getAllProperties();
+            // The simulator's tokens look like sim-13807-1-<uuid>.
+            assertFalse(everything.matches("(?s).*sim-\\d{5}-.*"),
+                    "the exchange handed back holds a token: " + everything.replaceAll("sim-\\d{5}-\\S+", "sim-****"));
+        }
+    }
+
+    @Test
     void correlationIdIsKeptAndReplyToGetsTheOutcome() throws Exception {
         try (jakarta.jms.Connection c = new org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory(
                 module.brokerTcpUrl()).createConnection()) {

@@ -4,28 +4,32 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 import eu.pisp.bpce.Props;
 import org.apache.camel.Exchange;
 
 /**
  * The X-Request-ID of a payment message: derived from its JMSMessageID, so that the same message redelivered after a
- * crash carries the same X-Request-ID and an operator can reconcile it with the bank; from the exchange id for
- * in-process calls.
+ * crash carries the same X-Request-ID and an operator can reconcile it with the bank; random for in-process calls.
  */
 public final class RequestIds {
 
     /**
-     * Route step: sets property pispRequestId from property pispMessageId (the JMSMessageID), and pispMessageId to the
-     * exchange id when there is none (in-process calls).
+     * Route step: sets property pispRequestId from property pispMessageId (the JMSMessageID); for an in-process call
+     * (no JMSMessageID) both get a new random id.
      */
     public void assign(Exchange exchange) {
         String messageId = exchange.getProperty(Props.MESSAGE_ID, String.class);
         if (messageId == null || messageId.isBlank()) {
-            // In-process call: the exchange id is unique (its generator is seeded per start), and unlike
-            // UUID.randomUUID() it does not queue every payment on one shared SecureRandom.
-            messageId = exchange.getExchangeId();
-            exchange.setProperty(Props.MESSAGE_ID, messageId);
+            // In-process call: a new random id for each payment (even on a reused exchange). Not from
+            // UUID.randomUUID(), whose one shared SecureRandom queues every payment: an X-Request-ID is not a secret.
+            ThreadLocalRandom random = ThreadLocalRandom.current();
+            String id = new UUID((random.nextLong() & ~0xF000L) | 0x4000L,
+                    (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L).toString();
+            exchange.setProperty(Props.MESSAGE_ID, "in-process:" + id);
+            exchange.setProperty(Props.REQUEST_ID, id);
+            return;
         }
         exchange.setProperty(Props.REQUEST_ID, forMessage(messageId));
     }

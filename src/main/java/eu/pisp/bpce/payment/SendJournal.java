@@ -53,9 +53,11 @@ public final class SendJournal extends ServiceSupport {
     private final LinkedHashMap<String, Long> keys = new LinkedHashMap<>();
     private volatile FileChannel channel;
     /** Lines waiting for the next write, and how many lines were ever queued / written (group commit). */
-    private final StringBuilder queue = new StringBuilder();
+    private final java.io.ByteArrayOutputStream queue = new java.io.ByteArrayOutputStream();
     private long queued;
+    /** Under writeLock: lines written so far, and the bytes of a failed write still to be written. */
     private long written;
+    private byte[] unwritten = new byte[0];
     private final ReentrantLock writeLock = new ReentrantLock();
 
     /**
@@ -77,10 +79,12 @@ public final class SendJournal extends ServiceSupport {
         int lines = 0;
         Map<String, String> live = new LinkedHashMap<>();
         if (Files.exists(file)) {
-            List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
-            lines = all.size();
-            for (String line : all) {
+            String all = Files.readString(file, StandardCharsets.UTF_8);
+            // Only lines that end with a line break are complete: a torn last line (killed mid-write) is ignored.
+            int end = all.lastIndexOf('\n');
+            for (String line : end < 0 ? new String[0] : all.substring(0, end).split("\n", -1)) {
                 replay(line, live);
+                lines++;
             }
         }
         synchronized (keys) {
@@ -95,16 +99,33 @@ public final class SendJournal extends ServiceSupport {
         live.forEach((k, m) -> compacted.add(line('+', k, m)));
         Files.write(tmp, compacted, StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        writeLock.lock();
+        try {
+            queue.reset();
+            unwritten = new byte[0];
+            queued = 0;
+            written = 0;
+            channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        } finally {
+            writeLock.unlock();
+        }
         LOG.info("Send record {}: {} payments remembered (from {} journal lines)", file, live.size(), lines);
     }
 
     @Override
     protected void doStop() throws IOException {
-        FileChannel c = channel;
-        channel = null;
-        if (c != null) {
-            c.close();
+        writeLock.lock();
+        try {
+            if (channel != null) {
+                try {
+                    flush(Long.MAX_VALUE); // what is still queued (after a failed write) goes out first
+                } finally {
+                    channel.close();
+                    channel = null;
+                }
+            }
+        } finally {
+            writeLock.unlock();
         }
     }
 
@@ -115,6 +136,9 @@ public final class SendJournal extends ServiceSupport {
     public Begin begin(String key, String messageId) {
         checkKey(key);
         long attempt = hash(messageId);
+        long mine;
+        // Lines are queued under the map lock: the file keeps the order of the map's changes (a "-key" never lands
+        // after a later "+key" of the same payment).
         synchronized (keys) {
             Long before = keys.get(key);
             if (before != null) {
@@ -122,12 +146,16 @@ public final class SendJournal extends ServiceSupport {
             }
             keys.put(key, attempt);
             trim();
+            mine = enqueue(line('+', key, messageId));
         }
         try {
-            write(line('+', key, messageId));
+            awaitWritten(mine);
         } catch (RuntimeException e) {
+            // Not sent: forget it, and say so in the file too (the "+" line may be written later, or already be).
             synchronized (keys) {
-                keys.remove(key, attempt);
+                if (keys.remove(key, attempt)) {
+                    enqueue(line('-', key, null));
+                }
             }
             throw e;
         }
@@ -136,12 +164,14 @@ public final class SendJournal extends ServiceSupport {
 
     /** Forgets payment {@code key}: it may be sent again. False if it was not recorded. */
     public boolean forget(String key) {
+        long mine;
         synchronized (keys) {
             if (keys.remove(key) == null) {
                 return false;
             }
+            mine = enqueue(line('-', key, null));
         }
-        write(line('-', key, null));
+        awaitWritten(mine);
         return true;
     }
 
@@ -157,56 +187,66 @@ public final class SendJournal extends ServiceSupport {
         }
     }
 
-    /**
-     * Writes a line and returns once it is with the OS (and on disk with fsync). Group commit: the line is queued; the
-     * first caller to get the write lock writes every queued line in one call, and the callers whose lines it wrote
-     * return without a write of their own. Under load, one write serves many payments.
-     */
-    private void write(String line) {
-        long mine;
+    /** Queues a line for the next write; returns its number. */
+    private long enqueue(String line) {
+        byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
         synchronized (queue) {
-            queue.append(line).append('\n');
-            mine = ++queued;
+            queue.write(bytes, 0, bytes.length);
+            return ++queued;
         }
+    }
+
+    /**
+     * Returns once line number {@code mine} is with the OS (and on disk with fsync). Group commit: the first caller to
+     * get the write lock writes every queued line in one call; the callers whose lines it wrote return without a write
+     * of their own. Under load, one write serves many payments.
+     */
+    private void awaitWritten(long mine) {
         writeLock.lock();
         try {
-            if (written >= mine) {
-                return; // written by the caller before us
-            }
-            byte[] batch;
-            long upTo;
-            synchronized (queue) {
-                batch = queue.toString().getBytes(StandardCharsets.UTF_8);
-                queue.setLength(0);
-                upTo = queued;
-            }
-            FileChannel c = channel;
-            if (c == null) {
-                throw new IllegalStateException("The send record " + file + " is not open");
-            }
-            ByteBuffer bytes = ByteBuffer.wrap(batch);
-            try {
-                while (bytes.hasRemaining()) {
-                    c.write(bytes);
-                }
-                if (fsync) {
-                    c.force(false);
-                }
-            } catch (IOException e) {
-                // What was not written goes back to the queue: the next caller tries again, this one fails.
-                String unwritten = new String(batch, bytes.position(), bytes.remaining(), StandardCharsets.UTF_8);
-                synchronized (queue) {
-                    queue.insert(0, unwritten);
-                }
-                throw new IllegalStateException("Cannot write the send record " + file + ": " + e.getMessage(), e);
-            }
-            written = upTo;
+            flush(mine);
         } finally {
             writeLock.unlock();
         }
     }
 
-    /** Replays one journal line; a torn last line (killed mid-write) is ignored. */
+    /** Under the write lock: writes what is queued, unless line {@code mine} is already written. */
+    private void flush(long mine) {
+        if (written >= mine) {
+            return; // written by the caller before us
+        }
+        byte[] batch;
+        long upTo;
+        synchronized (queue) {
+            byte[] queuedBytes = queue.toByteArray();
+            queue.reset();
+            upTo = queued;
+            batch = new byte[unwritten.length + queuedBytes.length];
+            System.arraycopy(unwritten, 0, batch, 0, unwritten.length);
+            System.arraycopy(queuedBytes, 0, batch, unwritten.length, queuedBytes.length);
+        }
+        ByteBuffer bytes = ByteBuffer.wrap(batch);
+        try {
+            FileChannel c = channel;
+            if (c == null) {
+                throw new IOException("the send record is not open");
+            }
+            while (bytes.hasRemaining()) {
+                c.write(bytes);
+            }
+            if (fsync) {
+                c.force(false);
+            }
+        } catch (IOException e) {
+            // What was not written is kept (as bytes, in order): the next write tries again; this caller fails.
+            unwritten = java.util.Arrays.copyOfRange(batch, bytes.position(), batch.length);
+            throw new IllegalStateException("Cannot write the send record " + file + ": " + e.getMessage(), e);
+        }
+        unwritten = new byte[0];
+        written = upTo;
+    }
+
+    /** Replays one complete journal line. */
     static void replay(String line, Map<String, String> live) {
         if (line.length() < 2) {
             return;
@@ -216,7 +256,8 @@ public final class SendJournal extends ServiceSupport {
         String key = unescape(tab < 0 ? rest : rest.substring(0, tab));
         String message = tab < 0 ? "" : unescape(rest.substring(tab + 1));
         if (line.charAt(0) == '+') {
-            live.putIfAbsent(key, message);
+            live.remove(key); // the latest send of a key wins, and is the newest
+            live.put(key, message);
         } else if (line.charAt(0) == '-') {
             live.remove(key);
         }

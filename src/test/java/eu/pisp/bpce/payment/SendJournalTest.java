@@ -62,9 +62,10 @@ class SendJournalTest {
 
     @Test
     void aTornLastLineIsIgnored() throws Exception {
-        Files.writeString(dir.resolve("send-record.log"), "+13807/P1\tID:a\n+", StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("send-record.log"), "+13807/P1\tID:a\n+13807/P", StandardCharsets.UTF_8);
         SendJournal journal = open(100);
         assertEquals(1, journal.size());
+        assertFalse(journal.contains("13807/P"), "a line without its line break was cut by a crash");
         journal.stop();
     }
 
@@ -80,6 +81,56 @@ class SendJournalTest {
         assertTrue(journal.contains("13807/P5"));
         journal.stop();
         assertEquals(3, open(3).size(), "the limit holds after a restart too");
+    }
+
+    @Test
+    void afterRacingBeginsAndForgetsTheFileSaysWhatMemorySaid() throws Exception {
+        SendJournal journal = open(100_000);
+        String[] keys = {"13807/A", "13807/B", "13807/C"};
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int me = t;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < 3_000; i++) {
+                        String key = keys[(me + i) % keys.length];
+                        if (journal.begin(key, "ID:" + me + "-" + i) == Begin.NEW && (i + me) % 3 != 0) {
+                            journal.forget(key);
+                        }
+                    }
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        List<Boolean> inMemory = new ArrayList<>();
+        for (String k : keys) {
+            inMemory.add(journal.contains(k));
+        }
+        journal.stop();
+        SendJournal replayed = open(100_000);
+        List<Boolean> fromFile = new ArrayList<>();
+        for (String k : keys) {
+            fromFile.add(replayed.contains(k));
+        }
+        assertEquals(inMemory, fromFile, "a \"-key\" must never land after a later \"+key\"");
+        replayed.stop();
+    }
+
+    @Test
+    void aSendThatCouldNotBeRecordedIsNotRemembered() {
+        SendJournal journal = open(100);
+        journal.stop(); // the file is closed: the write fails
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> journal.begin("13807/P1", "ID:a"));
+        assertFalse(journal.contains("13807/P1"), "not sent, so not remembered");
+        SendJournal again = open(100);
+        assertEquals(Begin.NEW, again.begin("13807/P1", "ID:a"), "it may be sent after a restart");
+        again.stop();
     }
 
     @Test

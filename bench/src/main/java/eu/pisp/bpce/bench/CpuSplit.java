@@ -10,9 +10,10 @@ import java.util.Map;
 import com.sun.management.OperatingSystemMXBean;
 
 /**
- * CPU time of a benchmark phase split by thread group (load generator, Camel and JMS threads of the module, broker,
- * bank simulator) plus what the process spent outside Java threads (GC, JIT). Threads that end during a phase lose
- * their share to "JVM"; the groups' threads here live for the whole run.
+ * CPU time of a benchmark phase split by thread group (load generator, Camel and JMS threads of the module, broker
+ * and JMS client threads, bank simulator) plus "JVM": process CPU not in a Java thread alive at the end of the phase,
+ * i.e. GC, the JIT compiler, and pool threads that ended during the phase (the load threads, which end with each
+ * phase, measure their own CPU and are counted as callers).
  */
 final class CpuSplit {
 
