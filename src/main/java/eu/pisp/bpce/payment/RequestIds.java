@@ -34,10 +34,8 @@ public final class RequestIds {
         exchange.setProperty(Props.REQUEST_ID, forMessage(messageId));
     }
 
+    /** The X-Request-ID of a queued message: the same for every delivery of it. */
     public static String forMessage(String jmsMessageId) {
-        if (jmsMessageId == null || jmsMessageId.isBlank()) {
-            return UUID.randomUUID().toString();
-        }
         return nameUuid(("pisp-request:" + jmsMessageId).getBytes(StandardCharsets.UTF_8)).toString();
     }
 

@@ -78,11 +78,6 @@ public final class TokenCache {
         return cache;
     }
 
-    /** The serial of the newest token obtained so far (see {@link AccessToken#serial()}). */
-    public long lastSerial() {
-        return serials.get();
-    }
-
     /** Route step before the cache lookup: notes in property pispTokenSerialSeen the newest serial so far. */
     public void beforeLookup(Exchange exchange) {
         exchange.setProperty(Props.TOKEN_SERIAL_SEEN, serials.get());
