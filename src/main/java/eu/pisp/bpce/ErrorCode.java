@@ -19,6 +19,11 @@ public enum ErrorCode {
     OUTCOME_UNKNOWN,
     /** A payment with the same establishment and paymentInformationId was already sent by this module. */
     DUPLICATE_PAYMENT,
+    /**
+     * The send record (the guard against paying twice) could not be reached, after bounded retries. Nothing was sent:
+     * safe to submit again as is.
+     */
+    SEND_RECORD_UNAVAILABLE,
     /** An unexpected error before anything was sent to the bank (a defect: see the logs). */
     INTERNAL_ERROR
 }

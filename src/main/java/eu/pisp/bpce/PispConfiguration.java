@@ -14,8 +14,10 @@ import eu.pisp.bpce.demo.DemoPayments;
 import eu.pisp.bpce.payment.PaymentRequests;
 import eu.pisp.bpce.payment.PlainMessage;
 import eu.pisp.bpce.payment.RequestIds;
-import eu.pisp.bpce.payment.SendJournal;
-import eu.pisp.bpce.payment.SendRecord;
+import eu.pisp.bpce.sendrecord.FileSendRecordStore;
+import eu.pisp.bpce.sendrecord.JdbcSendRecordStore;
+import eu.pisp.bpce.sendrecord.SendRecord;
+import eu.pisp.bpce.sendrecord.SendRecordStore;
 import eu.pisp.bpce.resilience.BankRetries;
 import eu.pisp.bpce.resilience.EstablishmentBreakers;
 import eu.pisp.bpce.security.BankHttpHeaderFilter;
@@ -51,7 +53,8 @@ public final class PispConfiguration implements CamelConfiguration {
         // Broker: embedded by default, or an existing one at pisp.broker.url.
         String brokerUrl = required(props, "pisp.broker.url");
         String clientUrl = brokerUrl;
-        if (bool(props, "pisp.broker.embedded")) {
+        boolean embedded = bool(props, "pisp.broker.embedded");
+        if (embedded) {
             EmbeddedBroker broker = new EmbeddedBroker(Path.of(required(props, "pisp.broker.data-dir")), brokerUrl,
                     integer(props, "pisp.broker.max-delivery-attempts"),
                     Long.parseLong(required(props, "pisp.broker.redelivery-delay-ms")),
@@ -61,6 +64,15 @@ public final class PispConfiguration implements CamelConfiguration {
             clientUrl = EmbeddedBroker.IN_VM_URL;
         }
         ActiveMQConnectionFactory connectionFactory = new ActiveMQConnectionFactory(clientUrl);
+        if (!embedded) {
+            // A broker restart, or a live/backup pair ("(tcp://a:61616,tcp://b:61616)?ha=true") switching over: the
+            // client reconnects by itself, and the consumers carry on. In-flight transactions roll back; their
+            // messages come again and the send record keeps them from being sent twice.
+            connectionFactory.setReconnectAttempts(integer(props, "pisp.broker.reconnect-attempts"));
+            connectionFactory.setRetryInterval(Long.parseLong(required(props, "pisp.broker.retry-interval-ms")));
+            connectionFactory.setRetryIntervalMultiplier(2.0);
+            connectionFactory.setMaxRetryInterval(Long.parseLong(required(props, "pisp.broker.max-retry-interval-ms")));
+        }
         props.resolveProperty("pisp.broker.user").filter(s -> !s.isBlank()).ifPresent(connectionFactory::setUser);
         props.resolveProperty("pisp.broker.password").filter(s -> !s.isBlank())
                 .ifPresent(connectionFactory::setPassword);
@@ -89,12 +101,18 @@ public final class PispConfiguration implements CamelConfiguration {
         bind(context, "pisp-tokens", tokens.cache());
         bind(context, "dropRefusedToken", new DropRefusedToken(tokens));
 
-        SendJournal journal = new SendJournal(Path.of(required(props, "pisp.send-record.file")),
-                integer(props, "pisp.send-record.max-entries"), bool(props, "pisp.send-record.fsync"));
-        journal.start();
-        context.addService(journal, true, false);
-        bind(context, "sendJournal", journal);
-        bind(context, "sendRecord", new SendRecord(journal));
+        SendRecordStore store = sendRecordStore(props);
+        store.start(); // before the routes: a store that cannot open stops the start, with its reason
+        context.addService(store, true, false);
+        bind(context, "sendRecordStore", store);
+        bind(context, "sendRecord", new SendRecord(store,
+                Duration.ofDays(Long.parseLong(required(props, "pisp.send-record.retention-days")))));
+        if (!embedded && !store.shared()) {
+            LOG.warn("pisp.broker.embedded=false with pisp.send-record.store={}: the send record is local to this "
+                    + "instance. If another instance consumes the same queue, a payment it was sending when it died is "
+                    + "redelivered here and SENT AGAIN. Set pisp.send-record.store=jdbc (a PostgreSQL table every "
+                    + "instance shares) unless this is the only instance.", store.kind());
+        }
         bind(context, "requestIds", new RequestIds());
         bind(context, "plainMessage", new PlainMessage());
         bind(context, "bankRetries", new BankRetries(integer(props, "pisp.payment.retry.max-retries"),
@@ -115,6 +133,40 @@ public final class PispConfiguration implements CamelConfiguration {
         bind(context, "pispHttpHeaderFilter", new BankHttpHeaderFilter());
         // Used by log: steps when camel.main.log-mask=true: IBANs, tokens and passwords masked.
         bind(context, MaskingFormatter.CUSTOM_LOG_MASK_REF, new LogMask());
+    }
+
+    /** The send record's store, by pisp.send-record.store: file (one instance) or jdbc (shared by every instance). */
+    private static SendRecordStore sendRecordStore(PropertiesComponent props) {
+        String kind = required(props, "pisp.send-record.store").strip();
+        return switch (kind) {
+            case "file" -> new FileSendRecordStore(Path.of(required(props, "pisp.send-record.file")),
+                    integer(props, "pisp.send-record.max-entries"), bool(props, "pisp.send-record.fsync"));
+            case "jdbc" -> new JdbcSendRecordStore(new JdbcSendRecordStore.Settings(
+                    required(props, "pisp.send-record.jdbc.url"),
+                    optional(props, "pisp.send-record.jdbc.user"),
+                    secret(props, "pisp.send-record.jdbc.password"),
+                    integer(props, "pisp.send-record.jdbc.pool-size"),
+                    Long.parseLong(required(props, "pisp.send-record.jdbc.connect-timeout-ms")),
+                    Long.parseLong(required(props, "pisp.send-record.jdbc.statement-timeout-ms")),
+                    integer(props, "pisp.send-record.retention.batch-size"),
+                    instanceId(props)));
+            default -> throw new IllegalStateException("pisp.send-record.store must be file or jdbc, not '" + kind + "'");
+        };
+    }
+
+    /** pisp.instance-id, or host name and process id: tells the operator which instance claimed a payment. */
+    private static String instanceId(PropertiesComponent props) {
+        String id = optional(props, "pisp.instance-id");
+        if (!id.isBlank()) {
+            return id;
+        }
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "unknown-host";
+        }
+        return host + "-" + ProcessHandle.current().pid();
     }
 
     /**

@@ -20,6 +20,10 @@ public final class Props {
     public static final String TOKEN_SERIAL_SEEN = "pispTokenSerialSeen";
     public static final String TOKEN_REFRESH_DUE = "pispTokenRefreshDue";
     public static final String LOCATION = "pispLocation";
+    /** The payment's claim in the send record (a PaymentSend), set by sendRecord.begin. */
+    public static final String SEND_CLAIM = "pispSendClaim";
+    /** True once this exchange holds the claim: only then may it be released or its outcome noted. */
+    public static final String SEND_CLAIMED = "pispSendClaimed";
 
     private Props() {
     }

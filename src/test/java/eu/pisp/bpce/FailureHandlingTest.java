@@ -190,28 +190,6 @@ class FailureHandlingTest {
                 failed.header("pispErrorReason"));
     }
 
-    @Test
-    void aPaymentAlreadySentIsNotSentAgain() throws Exception {
-        send("SENT-ONCE", "13807");
-        assertEquals(1, module.awaitOutcomes(1, WAIT).accepted().size());
-
-        Outcome duplicate = single(send("SENT-ONCE", "13807"), "DUPLICATE_PAYMENT");
-
-        assertEquals(1, module.paymentsReceived("SENT-ONCE").size());
-        assertTrue(duplicate.header("pispErrorReason").contains("13807/SENT-ONCE was already sent"));
-    }
-
-    @Test
-    void aPaymentTheBankRefusedMayBeSubmittedAgain() throws Exception {
-        module.bank().failPayments("13807", 1, Fault.status(422, "IBAN créancier invalide"));
-        single(send("RESUBMITTED", "13807"), "REJECTED_BY_BANK");
-
-        send("RESUBMITTED", "13807");
-        PispModule.Outcomes outcomes = module.awaitOutcomes(1, WAIT);
-
-        assertEquals(1, outcomes.accepted().size(), () -> PaymentFlowTest.reasons(outcomes.failed()));
-    }
-
     private static String send(String paymentInformationId, String cdetab) {
         String body = SamplePayments.json(paymentInformationId, SamplePayments.iban(cdetab, 1));
         module.send(body, Map.of());

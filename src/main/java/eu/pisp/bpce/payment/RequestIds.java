@@ -22,16 +22,23 @@ public final class RequestIds {
     public void assign(Exchange exchange) {
         String messageId = exchange.getProperty(Props.MESSAGE_ID, String.class);
         if (messageId == null || messageId.isBlank()) {
-            // In-process call: a new random id for each payment (even on a reused exchange). Not from
-            // UUID.randomUUID(), whose one shared SecureRandom queues every payment: an X-Request-ID is not a secret.
-            ThreadLocalRandom random = ThreadLocalRandom.current();
-            String id = new UUID((random.nextLong() & ~0xF000L) | 0x4000L,
-                    (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L).toString();
+            // In-process call: a new random id for each payment (even on a reused exchange).
+            String id = randomUuid();
             exchange.setProperty(Props.MESSAGE_ID, "in-process:" + id);
             exchange.setProperty(Props.REQUEST_ID, id);
             return;
         }
         exchange.setProperty(Props.REQUEST_ID, forMessage(messageId));
+    }
+
+    /**
+     * A random version 4 UUID, not from UUID.randomUUID(), whose one shared SecureRandom queues every payment: the
+     * ids made here (X-Request-ID, send record claims) are not secrets.
+     */
+    public static String randomUuid() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        return new UUID((random.nextLong() & ~0xF000L) | 0x4000L,
+                (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L).toString();
     }
 
     /** The X-Request-ID of a queued message: the same for every delivery of it. */

@@ -235,8 +235,8 @@ public final class Benchmark {
      */
     private void heapOverTime(ProducerTemplate template) throws Exception {
         long total = Long.getLong("bench.heap.seconds", 180);
-        eu.pisp.bpce.payment.SendJournal journal = module.getCamelContext().getRegistry()
-                .lookupByNameAndType("sendJournal", eu.pisp.bpce.payment.SendJournal.class);
+        eu.pisp.bpce.sendrecord.SendJournal journal = module.getCamelContext().getRegistry()
+                .lookupByNameAndType("sendRecordStore", eu.pisp.bpce.sendrecord.FileSendRecordStore.class).journal();
         System.out.printf("%nheap over %d s of direct load (used heap after a full GC):%n", total);
         System.out.printf("%8s %12s %12s %18s%n", "second", "payments", "heap MB", "send record size");
         long start = System.nanoTime();

@@ -1,4 +1,4 @@
-package eu.pisp.bpce.payment;
+package eu.pisp.bpce.sendrecord;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -164,9 +164,19 @@ public final class SendJournal extends ServiceSupport {
 
     /** Forgets payment {@code key}: it may be sent again. False if it was not recorded. */
     public boolean forget(String key) {
+        return forget(key, null, false);
+    }
+
+    /** Forgets payment {@code key} only if {@code messageId} is the message that recorded it. */
+    public boolean forget(String key, String messageId) {
+        return forget(key, messageId, true);
+    }
+
+    private boolean forget(String key, String messageId, boolean onlyIfOwner) {
         long mine;
         synchronized (keys) {
-            if (keys.remove(key) == null) {
+            boolean removed = onlyIfOwner ? keys.remove(key, hash(messageId)) : keys.remove(key) != null;
+            if (!removed) {
                 return false;
             }
             mine = enqueue(line('-', key, null));

@@ -1,4 +1,4 @@
-package eu.pisp.bpce.payment;
+package eu.pisp.bpce.sendrecord;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,7 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import eu.pisp.bpce.payment.SendJournal.Begin;
+import eu.pisp.bpce.sendrecord.SendJournal.Begin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

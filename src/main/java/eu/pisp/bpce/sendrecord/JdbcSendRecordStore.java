@@ -1,0 +1,257 @@
+package eu.pisp.bpce.sendrecord;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.UUID;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import org.apache.camel.support.service.ServiceSupport;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code pisp.send-record.store=jdbc}: the send record in a PostgreSQL table that every instance shares, so that a
+ * message redelivered to another instance (its first consumer died) is not sent again.
+ *
+ * <p>The claim is one {@code INSERT ... ON CONFLICT DO NOTHING} on the primary key (cdetab, paymentInformationId),
+ * committed before the HTTP call: of two instances racing for a payment, exactly one inserts. Camel's
+ * {@code JdbcMessageIdRepository} checks then inserts (a race) and {@code JdbcOrphanLockAwareIdempotentRepository}
+ * hands a dead node's keys to another node after a timeout (a resend): neither is used.
+ *
+ * <p>Connections come from HikariCP; the schema from Flyway migrations in {@code db/send-record} (Flyway takes a
+ * PostgreSQL advisory lock, so instances starting together migrate once).
+ */
+public final class JdbcSendRecordStore extends ServiceSupport implements SendRecordStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JdbcSendRecordStore.class);
+
+    /** How many times a claim re-reads a key that was released between its insert and its select. */
+    private static final int CLAIM_RACE_ROUNDS = 3;
+
+    private static final String CLAIM = "INSERT INTO pisp_send_record (cdetab, payment_information_id, message_id, "
+            + "request_id, claim_id, instance_id, state) VALUES (?, ?, ?, ?, ?, ?, 'SENDING') "
+            + "ON CONFLICT (cdetab, payment_information_id) DO NOTHING";
+    private static final String EARLIER = "SELECT message_id, claim_id, state, resource_id, instance_id, "
+            + "to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+            + "FROM pisp_send_record WHERE cdetab = ? AND payment_information_id = ?";
+    private static final String SET_STATE = "UPDATE pisp_send_record SET state = ?, resource_id = ?, updated_at = now() "
+            + "WHERE cdetab = ? AND payment_information_id = ? AND claim_id = ?";
+    private static final String RELEASE = "DELETE FROM pisp_send_record "
+            + "WHERE cdetab = ? AND payment_information_id = ? AND claim_id = ?";
+    /** SKIP LOCKED: two instances purging at once, or a claim on an old key, never wait for each other. */
+    private static final String PURGE = "DELETE FROM pisp_send_record WHERE (cdetab, payment_information_id) IN ("
+            + "SELECT cdetab, payment_information_id FROM pisp_send_record "
+            + "WHERE claimed_at < now() - (? * interval '1 second') ORDER BY claimed_at LIMIT ? FOR UPDATE SKIP LOCKED)";
+
+    /**
+     * @param url                {@code pisp.send-record.jdbc.url}, e.g. {@code jdbc:postgresql://db:5432/pisp}
+     * @param user               {@code pisp.send-record.jdbc.user}
+     * @param password           {@code pisp.send-record.jdbc.password} (a secret: environment or secrets folder)
+     * @param poolSize           {@code pisp.send-record.jdbc.pool-size}: connections held (claims are short)
+     * @param connectTimeoutMs   {@code pisp.send-record.jdbc.connect-timeout-ms}: longest wait for a connection
+     * @param statementTimeoutMs {@code pisp.send-record.jdbc.statement-timeout-ms}: longest statement (server side)
+     * @param purgeBatchSize     {@code pisp.send-record.retention.batch-size}: rows deleted per statement
+     * @param instanceId         {@code pisp.instance-id}: written with each claim, for the operator
+     */
+    public record Settings(String url, String user, char[] password, int poolSize, long connectTimeoutMs,
+                           long statementTimeoutMs, int purgeBatchSize, String instanceId) {
+    }
+
+    private final Settings settings;
+    private HikariDataSource dataSource;
+
+    public JdbcSendRecordStore(Settings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    protected void doStart() {
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("pisp-send-record");
+        config.setJdbcUrl(settings.url());
+        config.setUsername(settings.user());
+        config.setPassword(new String(settings.password()));
+        config.setMaximumPoolSize(settings.poolSize());
+        config.setMinimumIdle(settings.poolSize());
+        config.setConnectionTimeout(Math.max(250, settings.connectTimeoutMs()));
+        config.setAutoCommit(true);
+        // A database that is restarting alongside the module gets this long at start; then the start fails.
+        config.setInitializationFailTimeout(30_000);
+        // The server ends a statement that takes longer; the socket timeout is the client's backstop.
+        config.addDataSourceProperty("options", "-c statement_timeout=" + settings.statementTimeoutMs());
+        config.addDataSourceProperty("socketTimeout", String.valueOf(Math.max(5, 2 * settings.statementTimeoutMs() / 1000)));
+        config.addDataSourceProperty("connectTimeout", String.valueOf(Math.max(1, settings.connectTimeoutMs() / 1000)));
+        config.addDataSourceProperty("tcpKeepAlive", "true");
+        config.addDataSourceProperty("ApplicationName", "bpce-pisp-routes " + settings.instanceId());
+        dataSource = new HikariDataSource(config);
+        Flyway.configure(getClass().getClassLoader())
+                .dataSource(dataSource)
+                .locations("classpath:db/send-record")
+                .table("pisp_send_record_schema_history")
+                .load()
+                .migrate();
+        LOG.info("Send record: PostgreSQL table pisp_send_record at {} (pool {}, instance {})", settings.url(),
+                settings.poolSize(), settings.instanceId());
+    }
+
+    @Override
+    protected void doStop() {
+        if (dataSource != null) {
+            dataSource.close();
+            dataSource = null;
+        }
+    }
+
+    @Override
+    public Claim claim(PaymentSend send) {
+        UUID claimId = UUID.fromString(send.claimId());
+        return withConnection("claim payment " + send.key(), c -> {
+            for (int round = 0; round < CLAIM_RACE_ROUNDS; round++) {
+                try (PreparedStatement insert = c.prepareStatement(CLAIM)) {
+                    insert.setString(1, send.cdetab());
+                    insert.setString(2, send.paymentInformationId());
+                    insert.setString(3, send.messageId() == null ? "" : send.messageId());
+                    insert.setString(4, send.requestId() == null ? "" : send.requestId());
+                    insert.setObject(5, claimId);
+                    insert.setString(6, settings.instanceId());
+                    if (insert.executeUpdate() == 1) {
+                        return Claim.NEW;
+                    }
+                }
+                Claim earlier = earlier(c, send, claimId);
+                if (earlier != null) {
+                    return earlier;
+                }
+                // Released between our insert and our select: claim again.
+            }
+            throw new SQLException("payment " + send.key() + " was claimed and released " + CLAIM_RACE_ROUNDS
+                    + " times while this claim was made");
+        });
+    }
+
+    /** The row that won over our insert, or null if there is none any more. */
+    private static Claim earlier(Connection c, PaymentSend send, UUID claimId) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement(EARLIER)) {
+            select.setString(1, send.cdetab());
+            select.setString(2, send.paymentInformationId());
+            try (ResultSet row = select.executeQuery()) {
+                if (!row.next()) {
+                    return null;
+                }
+                if (claimId.equals(row.getObject(2, UUID.class))) {
+                    // Our own insert, committed although its answer was lost (an earlier try of this very claim).
+                    return Claim.NEW;
+                }
+                String message = send.messageId() == null ? "" : send.messageId();
+                Claimed claimed = message.equals(row.getString(1)) ? Claimed.SAME_MESSAGE : Claimed.OTHER_MESSAGE;
+                return new Claim(claimed, row.getString(3), row.getString(4), row.getString(5), row.getString(6));
+            }
+        }
+    }
+
+    @Override
+    public void accepted(PaymentSend send, String resourceId) {
+        setState(send, "ACCEPTED", resourceId);
+    }
+
+    @Override
+    public void unknown(PaymentSend send) {
+        setState(send, "UNKNOWN", null);
+    }
+
+    private void setState(PaymentSend send, String state, String resourceId) {
+        withConnection("record payment " + send.key() + " as " + state, c -> {
+            try (PreparedStatement update = c.prepareStatement(SET_STATE)) {
+                update.setString(1, state);
+                update.setString(2, resourceId);
+                update.setString(3, send.cdetab());
+                update.setString(4, send.paymentInformationId());
+                update.setObject(5, UUID.fromString(send.claimId()));
+                return update.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public boolean release(PaymentSend send) {
+        return withConnection("release payment " + send.key(), c -> {
+            try (PreparedStatement delete = c.prepareStatement(RELEASE)) {
+                delete.setString(1, send.cdetab());
+                delete.setString(2, send.paymentInformationId());
+                delete.setObject(3, UUID.fromString(send.claimId()));
+                return delete.executeUpdate() == 1;
+            }
+        });
+    }
+
+    @Override
+    public int purgeOlderThan(Duration retention) {
+        return withConnection("delete records older than " + retention.toDays() + " days", c -> {
+            int total = 0;
+            try (PreparedStatement purge = c.prepareStatement(PURGE)) {
+                int deleted;
+                do {
+                    purge.setLong(1, retention.toSeconds());
+                    purge.setInt(2, settings.purgeBatchSize());
+                    deleted = purge.executeUpdate();
+                    total += deleted;
+                } while (deleted == settings.purgeBatchSize() && isRunAllowed());
+            }
+            return total;
+        });
+    }
+
+    /** One unit of work on a pooled connection. */
+    @FunctionalInterface
+    private interface SqlWork<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work}, once more on a new connection when the first one turns out to be dead (a database restart
+     * or failover: the pool drops such connections). Every statement of this store may run twice: a claim is
+     * recognised by its claim id, updates and deletes name their claim.
+     */
+    private <T> T withConnection(String what, SqlWork<T> work) {
+        SQLException failure = null;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try (Connection c = dataSource.getConnection()) {
+                return work.run(c);
+            } catch (SQLException e) {
+                failure = e;
+                if (!connectionLost(e)) {
+                    break;
+                }
+            }
+        }
+        throw unavailable(what, failure);
+    }
+
+    /** Connection exceptions (class 08) and the server shutting down or restarting (57P01-57P03). */
+    private static boolean connectionLost(SQLException e) {
+        String state = e.getSQLState();
+        return state != null && (state.startsWith("08") || state.startsWith("57P0"));
+    }
+
+    @Override
+    public String kind() {
+        return "jdbc";
+    }
+
+    @Override
+    public boolean shared() {
+        return true;
+    }
+
+    /** SQLState and message only: neither the URL's password nor any payment data is in a PostgreSQL error. */
+    private static SendRecordUnavailableException unavailable(String what, SQLException e) {
+        String state = e.getSQLState() == null ? "" : " (SQLState " + e.getSQLState() + ")";
+        return new SendRecordUnavailableException("The send record database could not " + what + state + ": "
+                + e.getMessage(), e);
+    }
+}

@@ -1,0 +1,129 @@
+package eu.pisp.bpce;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+
+import eu.pisp.bpce.sim.BankSimulator.Fault;
+import eu.pisp.bpce.sim.SamplePayments;
+import eu.pisp.bpce.support.PispModule;
+import eu.pisp.bpce.support.PispModule.Outcome;
+import org.apache.camel.Exchange;
+import org.junit.jupiter.api.Test;
+
+/**
+ * "Never sent to a bank twice by accident", as the queues see it: the same behaviour, the same error codes, whichever
+ * send-record store the module runs on. A subclass boots the module on one store.
+ */
+abstract class SendRecordFlowContract {
+
+    static final Duration WAIT = Duration.ofSeconds(30);
+
+    protected abstract PispModule module();
+
+    @Test
+    void aPaymentAlreadySentIsRefusedAsDuplicateAndNotSentAgain() throws Exception {
+        send("SENT-ONCE");
+        assertEquals(1, module().awaitOutcomes(1, WAIT).accepted().size());
+
+        Outcome duplicate = single(send("SENT-ONCE"), "DUPLICATE_PAYMENT");
+
+        assertEquals(1, module().paymentsReceived("SENT-ONCE").size());
+        assertTrue(duplicate.header("pispErrorReason").contains("13807/SENT-ONCE was already sent"),
+                duplicate.header("pispErrorReason"));
+    }
+
+    @Test
+    void theSameMessageComingBackAfterItsSendStartedIsOutcomeUnknownAndNotSentAgain() {
+        String body = SamplePayments.json("SAME-MESSAGE", SamplePayments.iban("13807", 1));
+        Exchange first = initiate(body, "ID:same-message-1");
+        assertEquals("ACCEPTED", first.getMessage().getHeader("pispOutcome"));
+
+        // The broker hands the message over again (its first consumer died after the send): same JMSMessageID.
+        Exchange again = initiate(body, "ID:same-message-1");
+
+        assertEquals("OUTCOME_UNKNOWN", again.getMessage().getHeader("pispErrorCode"));
+        String reason = again.getMessage().getHeader("pispErrorReason", String.class);
+        assertTrue(reason.contains("this very message was processed before") && reason.contains("reconcile with "
+                + "X-Request-ID " + again.getMessage().getHeader("pispRequestId")), reason);
+        assertEquals(1, module().paymentsReceived("SAME-MESSAGE").size());
+    }
+
+    @Test
+    void aPaymentTheBankCertainlyDidNotTakeMayBeSubmittedAgain() throws Exception {
+        module().bank().failPayments("13807", 100, Fault.status(503, "Service indisponible"));
+        single(send("NOT-TAKEN"), "BANK_UNAVAILABLE");
+        module().bank().reset();
+
+        send("NOT-TAKEN");
+
+        PispModule.Outcomes outcomes = module().awaitOutcomes(1, WAIT);
+        assertEquals(1, outcomes.accepted().size(), () -> PaymentFlowTest.reasons(outcomes.failed()));
+    }
+
+    @Test
+    void aPaymentTheBankRefusedMayBeSubmittedAgain() throws Exception {
+        module().bank().failPayments("13807", 1, Fault.status(422, "IBAN créancier invalide"));
+        single(send("RESUBMITTED"), "REJECTED_BY_BANK");
+
+        send("RESUBMITTED");
+
+        PispModule.Outcomes outcomes = module().awaitOutcomes(1, WAIT);
+        assertEquals(1, outcomes.accepted().size(), () -> PaymentFlowTest.reasons(outcomes.failed()));
+    }
+
+    @Test
+    void aPaymentWhoseOutcomeIsUnknownIsNeverSentAgain() throws Exception {
+        module().bank().failPayments("13807", 1, Fault.status(500, "Erreur technique"));
+        single(send("MAYBE-TAKEN"), "OUTCOME_UNKNOWN");
+
+        single(send("MAYBE-TAKEN"), "DUPLICATE_PAYMENT");
+
+        assertEquals(1, module().paymentsReceived("MAYBE-TAKEN").size());
+    }
+
+    @Test
+    void theSamePaymentQueuedManyTimesAtOnceIsSentOnce() throws Exception {
+        int payments = 10;
+        int copies = 4;
+        for (int c = 0; c < copies; c++) {
+            for (int p = 0; p < payments; p++) {
+                send("COPIES-" + p);
+            }
+        }
+
+        PispModule.Outcomes outcomes = module().awaitOutcomes(payments * copies, WAIT);
+
+        assertEquals(payments, outcomes.accepted().size(), () -> PaymentFlowTest.reasons(outcomes.failed()));
+        assertEquals(payments * (copies - 1), outcomes.failed().stream()
+                .filter(o -> "DUPLICATE_PAYMENT".equals(o.header("pispErrorCode"))).count());
+        for (int p = 0; p < payments; p++) {
+            assertEquals(1, module().paymentsReceived("COPIES-" + p).size(), "COPIES-" + p);
+        }
+    }
+
+    protected String send(String paymentInformationId) {
+        String body = SamplePayments.json(paymentInformationId, SamplePayments.iban("13807", 1));
+        module().send(body, Map.of());
+        return body;
+    }
+
+    protected Exchange initiate(String body, String jmsMessageId) {
+        return module().producer().request("direct:initiate-payment", e -> {
+            e.getMessage().setBody(body);
+            e.getMessage().setHeader("JMSMessageID", jmsMessageId);
+        });
+    }
+
+    /** Waits for one failed outcome with this code, carrying the original body. */
+    protected Outcome single(String body, String code) throws Exception {
+        PispModule.Outcomes outcomes = module().awaitOutcomes(1, WAIT);
+        assertEquals(1, outcomes.failed().size(), "expected a failed outcome, got " + outcomes);
+        Outcome failed = outcomes.failed().get(0);
+        assertEquals(code, failed.header("pispErrorCode"), failed.header("pispErrorReason"));
+        assertEquals(body, failed.body(), "the failed outcome carries the original body");
+        return failed;
+    }
+}
