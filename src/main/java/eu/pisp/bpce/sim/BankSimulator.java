@@ -113,6 +113,8 @@ public final class BankSimulator {
     private final Map<String, AtomicInteger> faultsApplied = new ConcurrentHashMap<>();
     private volatile Long expiresIn = 3600L;
     private volatile long paymentLatencyMs;
+    /** Extra latency drawn uniformly in [0, jitter) per payment request. */
+    private volatile long paymentJitterMs;
     private volatile long tokenLatencyMs;
     private volatile boolean refuseEveryToken;
     private volatile Set<String> unavailable = Set.of();
@@ -214,7 +216,13 @@ public final class BankSimulator {
     }
 
     public BankSimulator paymentLatency(long ms) {
-        this.paymentLatencyMs = ms;
+        return paymentLatency(ms, ms);
+    }
+
+    /** Each payment request takes between {@code minMs} and {@code maxMs} before it is processed. */
+    public BankSimulator paymentLatency(long minMs, long maxMs) {
+        this.paymentLatencyMs = minMs;
+        this.paymentJitterMs = Math.max(0, maxMs - minMs);
         return this;
     }
 
@@ -295,6 +303,7 @@ public final class BankSimulator {
         faultsApplied.clear();
         expiresIn = 3600L;
         paymentLatencyMs = 0;
+        paymentJitterMs = 0;
         tokenLatencyMs = 0;
         refuseEveryToken = false;
         unavailable = Set.of();
@@ -421,7 +430,8 @@ public final class BankSimulator {
     }
 
     private void payment(HttpExchange ex, String cdetab, String path, byte[] body) throws IOException {
-        sleep(paymentLatencyMs);
+        long jitter = paymentJitterMs;
+        sleep(paymentLatencyMs + (jitter > 0 ? java.util.concurrent.ThreadLocalRandom.current().nextLong(jitter) : 0));
         String auth = ex.getRequestHeaders().getFirst("Authorization");
         String token = auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : null;
         if (refuseEveryToken || token == null || !cdetab.equals(validTokens.get(token))) {

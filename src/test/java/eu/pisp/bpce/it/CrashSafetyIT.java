@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import eu.pisp.bpce.sim.BankSimulator;
 import eu.pisp.bpce.sim.SamplePayments;
 import eu.pisp.bpce.support.ModuleProcess;
+import eu.pisp.bpce.support.QueueClient;
 import jakarta.jms.Connection;
 import jakarta.jms.JMSException;
 import jakarta.jms.Message;
@@ -41,8 +42,7 @@ class CrashSafetyIT {
     private BankSimulator bank;
     private Path dataDir;
     private Map<String, String> props;
-    /** paymentInformationId -> outcome codes seen (ACCEPTED or the pispErrorCode). */
-    private final Map<String, List<String>> outcomes = new ConcurrentHashMap<>();
+    private QueueClient queues;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -59,6 +59,7 @@ class CrashSafetyIT {
         props.put("pisp.broker.data-dir", dataDir.resolve("broker").toString());
         props.put("pisp.send-record.file", dataDir.resolve("send-record.log").toString());
         props.put("pisp.broker.redelivery-delay-ms", "0");
+        queues = new QueueClient(props.get("pisp.broker.url"));
     }
 
     @AfterEach
@@ -90,9 +91,9 @@ class CrashSafetyIT {
                 processedAtKill, total, outcomeCount(), count("ACCEPTED"), unknown,
                 outcomeCount() - count("ACCEPTED") - unknown, bank.processedPaymentCount(), maxPerPayment());
 
-        assertEquals(sent, outcomes.keySet(), "every message has an outcome");
-        assertTrue(outcomes.values().stream().allMatch(l -> l.size() == 1), "exactly one outcome per message: "
-                + outcomes.entrySet().stream().filter(e -> e.getValue().size() != 1).toList());
+        assertEquals(sent, queues.outcomes().keySet(), "every message has an outcome");
+        assertTrue(queues.oneOutcomeEach(), "exactly one outcome per message: "
+                + queues.outcomes().entrySet().stream().filter(e -> e.getValue().size() != 1).toList());
         assertEquals(1, maxPerPayment(), "the bank never saw a paymentInformationId twice");
         assertEquals(total, count("ACCEPTED") + unknown, "a crash leaves a payment accepted or OUTCOME_UNKNOWN");
         assertTrue(processedAtKill < total, "killed mid-flight: the bank had processed " + processedAtKill);
@@ -115,70 +116,27 @@ class CrashSafetyIT {
 
         System.out.printf("SIGTERM stopped in %d ms with %d outcomes; after restart %d outcomes, %d accepted%n",
                 stop.toMillis(), atStop, outcomeCount(), count("ACCEPTED"));
-        assertEquals(sent, outcomes.keySet());
-        assertTrue(outcomes.values().stream().allMatch(l -> l.size() == 1));
+        assertEquals(sent, queues.outcomes().keySet());
+        assertTrue(queues.oneOutcomeEach());
         assertEquals(total, count("ACCEPTED"), "a graceful stop makes no payment unknown");
         assertEquals(1, maxPerPayment());
         assertTrue(stop.toSeconds() < 35, "stopped within camel.main.shutdown-timeout");
     }
 
     private Set<String> sendPayments(String prefix, int n) throws JMSException {
-        Set<String> ids = new LinkedHashSet<>();
-        try (Connection c = factory().createConnection()) {
-            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            MessageProducer producer = s.createProducer(s.createQueue("pisp.payment-requests"));
-            for (int i = 0; i < n; i++) {
-                String id = prefix + "-" + i;
-                ids.add(id);
-                producer.send(s.createTextMessage(SamplePayments.json(id,
-                        SamplePayments.iban(ESTABLISHMENTS.get(i % ESTABLISHMENTS.size()), i))));
-            }
-        }
-        return ids;
+        return queues.sendPayments(prefix, n, ESTABLISHMENTS);
     }
 
-    /** Reads outcomes until {@code target} in all, or the time is up. */
     private void collectUntil(int target, Duration timeout) throws JMSException {
-        collectWhile(() -> outcomeCount() < target, timeout);
-    }
-
-    /** Reads outcomes (acknowledged one by one, synchronously) while the condition holds, or until the time is up. */
-    private void collectWhile(java.util.function.BooleanSupplier condition, Duration timeout) throws JMSException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try (Connection c = factory().createConnection()) {
-            Session s = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
-            MessageConsumer accepted = s.createConsumer(s.createQueue("pisp.payment-requests.accepted"));
-            MessageConsumer failed = s.createConsumer(s.createQueue("pisp.payment-requests.failed"));
-            c.start();
-            while (condition.getAsBoolean() && System.nanoTime() < deadline) {
-                Message m = accepted.receive(20);
-                if (m == null) {
-                    m = failed.receive(20);
-                }
-                if (m != null) {
-                    String code = "ACCEPTED".equals(m.getStringProperty("pispOutcome")) ? "ACCEPTED"
-                            : m.getStringProperty("pispErrorCode");
-                    outcomes.computeIfAbsent(m.getStringProperty("pispPaymentInformationId"),
-                            k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(code);
-                    m.acknowledge();
-                }
-            }
-        }
-    }
-
-    private ActiveMQConnectionFactory factory() {
-        ActiveMQConnectionFactory f = new ActiveMQConnectionFactory(props.get("pisp.broker.url"));
-        f.setBlockOnAcknowledge(true);
-        f.setBlockOnDurableSend(true);
-        return f;
+        queues.collectUntil(target, timeout);
     }
 
     private int outcomeCount() {
-        return outcomes.values().stream().mapToInt(List::size).sum();
+        return queues.count();
     }
 
     private long count(String code) {
-        return outcomes.values().stream().flatMap(List::stream).filter(code::equals).count();
+        return queues.count(code);
     }
 
     private int maxPerPayment() {
