@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ExecutorService;
 
+import eu.pisp.bpce.broker.BrokerConnectionFactory;
+import eu.pisp.bpce.broker.BrokerConnectionWatch;
 import eu.pisp.bpce.broker.EmbeddedBroker;
 import eu.pisp.bpce.establishment.EstablishmentRegistry;
 import eu.pisp.bpce.outcome.FailureReasons;
@@ -63,7 +65,9 @@ public final class PispConfiguration implements CamelConfiguration {
             context.addService(broker, true, false);
             clientUrl = EmbeddedBroker.IN_VM_URL;
         }
-        ActiveMQConnectionFactory connectionFactory = new ActiveMQConnectionFactory(clientUrl);
+        BrokerConnectionWatch brokerWatch = new BrokerConnectionWatch(clientUrl);
+        bind(context, "brokerConnectionWatch", brokerWatch);
+        ActiveMQConnectionFactory connectionFactory = new BrokerConnectionFactory(clientUrl, brokerWatch);
         if (!embedded) {
             // A broker restart, or a live/backup pair ("(tcp://a:61616,tcp://b:61616)?ha=true") switching over: the
             // client reconnects by itself, and the consumers carry on. In-flight transactions roll back; their

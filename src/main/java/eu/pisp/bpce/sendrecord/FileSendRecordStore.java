@@ -42,7 +42,7 @@ public final class FileSendRecordStore extends ServiceSupport implements SendRec
         try {
             begin = journal.begin(send.key(), send.messageId());
         } catch (IllegalStateException e) {
-            throw new SendRecordUnavailableException(e.getMessage(), e);
+            throw new SendRecordUnavailableException(e.getMessage());
         }
         return switch (begin) {
             case NEW -> Claim.NEW;
@@ -66,7 +66,7 @@ public final class FileSendRecordStore extends ServiceSupport implements SendRec
         try {
             return journal.forget(send.key(), send.messageId());
         } catch (IllegalStateException e) {
-            throw new SendRecordUnavailableException(e.getMessage(), e);
+            throw new SendRecordUnavailableException(e.getMessage());
         }
     }
 

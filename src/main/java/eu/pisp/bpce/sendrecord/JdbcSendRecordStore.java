@@ -251,7 +251,8 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
     /** SQLState and message only: neither the URL's password nor any payment data is in a PostgreSQL error. */
     private static SendRecordUnavailableException unavailable(String what, SQLException e) {
         String state = e.getSQLState() == null ? "" : " (SQLState " + e.getSQLState() + ")";
+        LOG.debug("Send record database failure", e);
         return new SendRecordUnavailableException("The send record database could not " + what + state + ": "
-                + e.getMessage(), e);
+                + e.getMessage());
     }
 }

@@ -7,7 +7,11 @@ package eu.pisp.bpce.sendrecord;
  */
 public final class SendRecordUnavailableException extends RuntimeException {
 
-    public SendRecordUnavailableException(String message, Throwable cause) {
-        super(message, cause);
+    /**
+     * No cause is chained on purpose: Camel matches {@code onException} clauses against the innermost cause first,
+     * and a database's {@code ConnectException} would then read as "bank unreachable". The message says what failed.
+     */
+    public SendRecordUnavailableException(String message) {
+        super(message);
     }
 }

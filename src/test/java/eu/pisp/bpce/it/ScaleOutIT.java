@@ -15,13 +15,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import eu.pisp.bpce.sim.BankSimulator;
+import eu.pisp.bpce.support.InstanceLauncher;
 import eu.pisp.bpce.support.ModuleProcess;
 import eu.pisp.bpce.support.QueueClient;
 import eu.pisp.bpce.support.TestPostgres;
@@ -44,7 +43,7 @@ class ScaleOutIT {
     private String brokerUrl;
     private String jdbcUrl;
     private QueueClient queues;
-    private final List<ModuleProcess> running = new ArrayList<>();
+    private InstanceLauncher instances;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -53,13 +52,12 @@ class ScaleOutIT {
         brokerUrl = "tcp://127.0.0.1:" + freePort();
         jdbcUrl = TestPostgres.shared().createDatabase("scaleout");
         queues = new QueueClient(brokerUrl);
+        instances = new InstanceLauncher(dataDir, bank, brokerUrl);
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        for (ModuleProcess p : running) {
-            p.kill();
-        }
+        instances.close();
         bank.stop();
     }
 
@@ -83,6 +81,8 @@ class ScaleOutIT {
         assertTrue(unknown.containsAll(r.inFlightAtKill), "what the killed instance was sending is OUTCOME_UNKNOWN: "
                 + r.inFlightAtKill + " vs " + unknown);
         assertTrue(r.claimedByKilled.containsAll(unknown), "only the killed instance's payments are unknown");
+        assertTrue(!Files.readString(instances.log("C")).contains("pisp.broker.embedded=false with"),
+                "no warning with the shared store");
     }
 
     /** Not a requirement but the documented limit of the file store: printed, not asserted. */
@@ -95,6 +95,10 @@ class ScaleOutIT {
                         + "processed %d; outcomes %s; payments the bank received twice: %d%n", r.total,
                 r.processedAtKill, queues.summary(), twice);
         assertEquals(r.sent, queues.outcomes().keySet(), "nothing lost, even so");
+        assertTrue(Files.readString(instances.log("C")).contains("WARN  PispConfiguration - pisp.broker.embedded=false "
+                + "with pisp.send-record.store=file"), "an instance on a remote broker with the file store warns at start");
+        assertTrue(!Files.readString(instances.log("A")).contains("pisp.broker.embedded=false with"),
+                "the broker's own instance does not");
     }
 
     @Test
@@ -139,8 +143,7 @@ class ScaleOutIT {
                 .until(() -> bank.processedPaymentCount() >= 200);
         int processedAtKill = bank.processedPaymentCount();
         long t0 = System.nanoTime();
-        b.kill();
-        running.remove(b);
+        instances.kill(b);
         System.out.printf("killed B at %d processed, %d after the kill returned (%d ms)%n", processedAtKill,
                 bank.processedPaymentCount(), (System.nanoTime() - t0) / 1_000_000);
         Set<String> inFlight = "jdbc".equals(store) ? rows("B-1", "SENDING") : Set.of();
@@ -157,22 +160,12 @@ class ScaleOutIT {
     }
 
     private ModuleProcess start(String instance, String store, boolean hostsBroker) throws IOException {
-        Map<String, String> props = new HashMap<>();
-        props.put("pisp.client-id", "PSDFR-ACPR-12345");
-        props.put("pisp.aspsp.base-url-template", bank.baseUrlTemplate());
-        props.put("pisp.instance-id", instance);
-        props.put("pisp.broker.embedded", String.valueOf(hostsBroker));
-        props.put("pisp.broker.url", brokerUrl);
-        props.put("pisp.broker.data-dir", dataDir.resolve("broker").toString());
-        props.put("pisp.broker.redelivery-delay-ms", "0");
-        props.put("pisp.send-record.store", store);
-        props.put("pisp.send-record.file", dataDir.resolve("send-record-" + instance.charAt(0) + ".log").toString());
-        props.put("pisp.send-record.jdbc.url", jdbcUrl);
-        props.put("pisp.send-record.jdbc.user", TestPostgres.shared().user());
-        props.put("pisp.send-record.jdbc.password", TestPostgres.shared().password());
-        ModuleProcess p = ModuleProcess.start(props, dataDir.resolve("instance-" + instance + ".log"));
-        running.add(p);
-        return p;
+        if ("jdbc".equals(store)) {
+            instances.jdbcStore(jdbcUrl, TestPostgres.shared().user(), TestPostgres.shared().password());
+        } else {
+            instances.fileStore();
+        }
+        return instances.start(instance, hostsBroker);
     }
 
     /** The payments claimed by one instance (in this state, or any). */

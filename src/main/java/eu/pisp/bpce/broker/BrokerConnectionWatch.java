@@ -1,0 +1,54 @@
+package eu.pisp.bpce.broker;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.activemq.artemis.api.core.client.FailoverEventListener;
+import org.apache.activemq.artemis.api.core.client.FailoverEventType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Says once that the broker is away and once that it is back, however many connections (consumers, producers) see
+ * it: a broker restart at 3 a.m. is two log lines, not one per connection or per message.
+ */
+public final class BrokerConnectionWatch implements FailoverEventListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BrokerConnectionWatch.class);
+
+    private final String url;
+    private final AtomicInteger connectionsDown = new AtomicInteger();
+    private final AtomicLong downSince = new AtomicLong();
+
+    public BrokerConnectionWatch(String url) {
+        this.url = url;
+    }
+
+    @Override
+    public void failoverEvent(FailoverEventType event) {
+        switch (event) {
+            case FAILURE_DETECTED -> {
+                if (connectionsDown.getAndIncrement() == 0) {
+                    downSince.set(System.nanoTime());
+                    LOG.warn("Lost the connection to the broker at {}: reconnecting (pisp.broker.reconnect-attempts); "
+                            + "payments in flight roll back and come again, the send record keeps them from being "
+                            + "sent twice", url);
+                }
+            }
+            case FAILOVER_COMPLETED -> back("Reconnected to the broker at {} after {} ms; consuming again");
+            case FAILOVER_FAILED -> back("Gave up reconnecting to the broker at {} after {} ms: the consumers "
+                    + "start over with new connections");
+        }
+    }
+
+    private void back(String message) {
+        if (connectionsDown.get() > 0 && connectionsDown.decrementAndGet() == 0) {
+            LOG.warn(message, url, (System.nanoTime() - downSince.get()) / 1_000_000);
+        }
+    }
+
+    /** True while a connection is waiting to reconnect (for the health check). */
+    public boolean down() {
+        return connectionsDown.get() > 0;
+    }
+}
