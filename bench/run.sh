@@ -6,6 +6,8 @@
 # BENCH_HEAP (256m), BENCH_GC (-XX:+UseParallelGC), BENCH_OPTS (more JVM options), PROFILE=1 (JFR recording of the
 # whole run, where the module's time goes printed at the end).
 #   bench/run.sh heap       3 minutes of load, the used heap after GC every 30 s
+#   bench/run.sh jdbc       end to end on the file store against the jdbc store (a throwaway PostgreSQL), alternating;
+#                           then claims per second of the jdbc store per pool size
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -DskipTests install
@@ -13,6 +15,16 @@ mvn -B -q -f bench/pom.xml package
 JVM_OPTS="-Xmx${BENCH_HEAP:-256m} ${BENCH_GC:--XX:+UseParallelGC} -Dbench.seconds=${BENCH_SECONDS:-15} -Dbench.concurrency=${BENCH_CONCURRENCY:-16} -Dbench.consumers=${BENCH_CONSUMERS:-32} ${BENCH_OPTS:-}"
 mvn -B -q -Dstyle.color=never -f bench/pom.xml dependency:build-classpath -Dmdep.outputFile="$PWD/target/bench.classpath"
 CP="bench/target/classes:$(cat target/bench.classpath)"
+if [[ "${1:-}" == "jdbc" ]]; then
+  # A throwaway PostgreSQL for the jdbc store, with its default durability (fsync and synchronous commit on), or
+  # BENCH_JDBC_URL (+ BENCH_JDBC_USER, BENCH_JDBC_PASSWORD) for an existing one.
+  if [[ -z "${BENCH_JDBC_URL:-}" ]]; then
+    source bench/postgres.sh
+    start_bench_postgres
+    trap stop_bench_postgres EXIT
+  fi
+  JVM_OPTS="$JVM_OPTS -Dbench.jdbc.url=$BENCH_JDBC_URL -Dbench.jdbc.user=${BENCH_JDBC_USER:-} -Dbench.jdbc.password=${BENCH_JDBC_PASSWORD:-}"
+fi
 if [[ "${1:-}" == "jmh" ]]; then
   exec java -Xmx${BENCH_HEAP:-256m} -cp "$CP" org.openjdk.jmh.Main TokenLookupBenchmark -f 1 -wi 2 -i 3 -w 2s -r 3s
 fi

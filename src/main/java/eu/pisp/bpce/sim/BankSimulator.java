@@ -334,6 +334,11 @@ public final class BankSimulator {
         return copy;
     }
 
+    /** The most times one payment (establishment + paymentInformationId) was processed: 1 unless paid twice. */
+    public int maxTimesOnePaymentWasProcessed() {
+        return processedPayments.values().stream().mapToInt(AtomicInteger::get).max().orElse(0);
+    }
+
     public int processedPaymentCount() {
         return processedPayments.values().stream().mapToInt(AtomicInteger::get).sum();
     }

@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -21,12 +19,13 @@ import java.util.Set;
 
 import eu.pisp.bpce.sim.BankSimulator;
 import eu.pisp.bpce.support.InstanceLauncher;
+import eu.pisp.bpce.support.InstancesOnOneBroker;
 import eu.pisp.bpce.support.ModuleProcess;
 import eu.pisp.bpce.support.QueueClient;
 import eu.pisp.bpce.support.TestPostgres;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Several packaged instances as competing consumers of one queue: one hosts the embedded broker, the others connect
@@ -38,27 +37,20 @@ class ScaleOutIT {
 
     private static final List<String> ESTABLISHMENTS = List.of("13807", "17515", "10207");
 
+    @RegisterExtension
+    final InstancesOnOneBroker topology = new InstancesOnOneBroker();
+
     private BankSimulator bank;
-    private Path dataDir;
-    private String brokerUrl;
-    private String jdbcUrl;
     private QueueClient queues;
     private InstanceLauncher instances;
+    private String jdbcUrl;
 
     @BeforeEach
-    void setUp() throws Exception {
-        bank = BankSimulator.start(0).paymentLatency(100, 150);
-        dataDir = Files.createTempDirectory("pisp-scale-out");
-        brokerUrl = "tcp://127.0.0.1:" + freePort();
+    void setUp() {
+        bank = topology.bank();
+        queues = topology.queues();
+        instances = topology.instances();
         jdbcUrl = TestPostgres.shared().createDatabase("scaleout");
-        queues = new QueueClient(brokerUrl);
-        instances = new InstanceLauncher(dataDir, bank, brokerUrl);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        instances.close();
-        bank.stop();
     }
 
     @Test
@@ -68,11 +60,11 @@ class ScaleOutIT {
         System.out.printf("SCALE-OUT jdbc: 3 instances, %d payments, instance B killed when the bank had processed "
                         + "%d; after the restart %d outcomes %s; bank processed %d, max per payment %d, "
                         + "in flight at B when killed %d%n", r.total, r.processedAtKill, queues.count(),
-                queues.summary(), bank.processedPaymentCount(), maxPerPayment(), r.inFlightAtKill.size());
+                queues.summary(), bank.processedPaymentCount(), bank.maxTimesOnePaymentWasProcessed(), r.inFlightAtKill.size());
 
         assertEquals(r.sent, queues.outcomes().keySet(), "every message has an outcome");
         assertTrue(queues.oneOutcomeEach(), "exactly one outcome per message");
-        assertEquals(1, maxPerPayment(), "the bank never saw a paymentInformationId twice");
+        assertEquals(1, bank.maxTimesOnePaymentWasProcessed(), "the bank never saw a paymentInformationId twice");
         assertEquals(r.total, queues.count("ACCEPTED") + queues.count("OUTCOME_UNKNOWN"), queues.summary());
         assertTrue(queues.count("ACCEPTED") + queues.count("OUTCOME_UNKNOWN") >= bank.processedPaymentCount());
         assertTrue(r.processedAtKill < r.total, "killed mid-flight");
@@ -116,11 +108,11 @@ class ScaleOutIT {
         queues.collectUntil(2 * payments, Duration.ofSeconds(120));
 
         System.out.printf("RACE: %d payments queued twice over 2 instances: %s; bank processed %d, max per payment %d%n",
-                payments, queues.summary(), bank.processedPaymentCount(), maxPerPayment());
+                payments, queues.summary(), bank.processedPaymentCount(), bank.maxTimesOnePaymentWasProcessed());
         assertEquals(payments, queues.count("ACCEPTED"), queues.summary());
         assertEquals(payments, queues.count("DUPLICATE_PAYMENT"), queues.summary());
         assertEquals(payments, bank.processedPaymentCount());
-        assertEquals(1, maxPerPayment());
+        assertEquals(1, bank.maxTimesOnePaymentWasProcessed());
     }
 
     private Result killOneOfThreeInstancesMidFlight(String store) throws Exception {
@@ -182,13 +174,5 @@ class ScaleOutIT {
         return ids;
     }
 
-    private int maxPerPayment() {
-        return bank.processedPayments().values().stream().mapToInt(Integer::intValue).max().orElse(0);
-    }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }

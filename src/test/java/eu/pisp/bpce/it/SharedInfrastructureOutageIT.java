@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -22,12 +21,13 @@ import java.util.concurrent.TimeUnit;
 import eu.pisp.bpce.broker.EmbeddedBroker;
 import eu.pisp.bpce.sim.BankSimulator;
 import eu.pisp.bpce.support.InstanceLauncher;
+import eu.pisp.bpce.support.InstancesOnOneBroker;
 import eu.pisp.bpce.support.QueueClient;
 import eu.pisp.bpce.support.TestPostgres;
 import jakarta.jms.JMSException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What two packaged instances on the shared send record do when the infrastructure they share goes away under load:
@@ -39,6 +39,9 @@ class SharedInfrastructureOutageIT {
     private static final List<String> ESTABLISHMENTS = List.of("13807", "17515", "10207");
     private static final int TOTAL = 400;
 
+    @RegisterExtension
+    final InstancesOnOneBroker topology = new InstancesOnOneBroker();
+
     private BankSimulator bank;
     private Path dataDir;
     private String brokerUrl;
@@ -46,20 +49,12 @@ class SharedInfrastructureOutageIT {
     private InstanceLauncher instances;
 
     @BeforeEach
-    void setUp() throws Exception {
-        bank = BankSimulator.start(0).paymentLatency(100, 150);
-        dataDir = Files.createTempDirectory("pisp-outage");
-        try (ServerSocket s = new ServerSocket(0)) {
-            brokerUrl = "tcp://127.0.0.1:" + s.getLocalPort();
-        }
-        queues = new QueueClient(brokerUrl);
-        instances = new InstanceLauncher(dataDir, bank, brokerUrl);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        instances.close();
-        bank.stop();
+    void setUp() {
+        bank = topology.bank();
+        dataDir = topology.dataDir();
+        brokerUrl = topology.brokerUrl();
+        queues = topology.queues();
+        instances = topology.instances();
     }
 
     @Test
@@ -96,10 +91,10 @@ class SharedInfrastructureOutageIT {
             System.out.printf("BROKER RESTART: stopped when the bank had processed %d of %d, %d more while it was "
                             + "away; after the restart %d outcomes %s; bank processed %d, max per payment %d; log lines "
                             + "from the stop to the end: A %d, B %d%n", processedAtStop, TOTAL, processedWhileAway,
-                    queues.count(), queues.summary(), bank.processedPaymentCount(), maxPerPayment(), linesA, linesB);
+                    queues.count(), queues.summary(), bank.processedPaymentCount(), bank.maxTimesOnePaymentWasProcessed(), linesA, linesB);
             assertEquals(sent, queues.outcomes().keySet(), "every message has an outcome");
             assertTrue(queues.oneOutcomeEach(), "exactly one outcome per message");
-            assertEquals(1, maxPerPayment(), "the bank never saw a paymentInformationId twice");
+            assertEquals(1, bank.maxTimesOnePaymentWasProcessed(), "the bank never saw a paymentInformationId twice");
             assertEquals(TOTAL, queues.count("ACCEPTED") + queues.count("OUTCOME_UNKNOWN"), queues.summary());
             assertTrue(bank.processedPaymentCount() > processedAtStop + processedWhileAway + 100,
                     "consumption resumed after the restart");
@@ -143,10 +138,10 @@ class SharedInfrastructureOutageIT {
             System.out.printf("POSTGRES STOP: stopped for 5 s when the bank had processed %d of %d (%d more while it "
                             + "was down, claimed before); %d outcomes %s; bank processed %d, max per payment %d; sent "
                             + "without a claim: %d%n", processedAtStop, TOTAL, processedWhileDown, queues.count(),
-                    queues.summary(), bank.processedPaymentCount(), maxPerPayment(), sentWithoutClaim.size());
+                    queues.summary(), bank.processedPaymentCount(), bank.maxTimesOnePaymentWasProcessed(), sentWithoutClaim.size());
             assertEquals(sent, queues.outcomes().keySet(), "every message has an outcome");
             assertTrue(queues.oneOutcomeEach(), "exactly one outcome per message");
-            assertEquals(1, maxPerPayment());
+            assertEquals(1, bank.maxTimesOnePaymentWasProcessed());
             assertEquals(Set.of(), sentWithoutClaim, "no payment reached the bank without a committed claim");
             assertEquals(TOTAL, queues.count("ACCEPTED") + queues.count("SEND_RECORD_UNAVAILABLE"), queues.summary());
             for (String failed : queues.withOutcome("SEND_RECORD_UNAVAILABLE")) {
@@ -189,7 +184,4 @@ class SharedInfrastructureOutageIT {
         return all.substring((int) Math.min(from, all.length())).lines().filter(l -> l.contains(text)).count();
     }
 
-    private int maxPerPayment() {
-        return bank.processedPayments().values().stream().mapToInt(Integer::intValue).max().orElse(0);
-    }
 }

@@ -60,6 +60,8 @@ public final class Benchmark {
     private final List<String> notes = new ArrayList<>();
     private BankSimulator bank;
     private Main module;
+    /** The module's configuration overrides, kept to restart it on another send-record store. */
+    private Map<String, String> moduleProps;
     private String brokerUrl;
 
     public static void main(String[] args) throws Exception {
@@ -85,6 +87,14 @@ public final class Benchmark {
         props.put("pisp.concurrent-consumers", System.getProperty("bench.consumers", "32"));
         // Per-payment INFO lines are an audit trail in production; here they would measure the console.
         props.put("camel.main.routes-include-pattern", "file:routes/*.yaml");
+        moduleProps = props;
+        if (which.equals("jdbc")) {
+            // The module is started (twice per store) by the phase itself.
+            sendRecordStores();
+            printTables(0, 0);
+            bank.stop();
+            return;
+        }
         module = PispApplication.create(props);
         module.start();
         ProducerTemplate template = module.getCamelContext().createProducerTemplate();
@@ -112,7 +122,12 @@ public final class Benchmark {
             heapOverTime(template);
         }
         long heapEnd = usedHeapAfterGc();
+        printTables(heapStart, heapEnd);
+        module.stop();
+        bank.stop();
+    }
 
+    private void printTables(long heapStart, long heapEnd) {
         System.out.println();
         System.out.printf("%-58s %9s %8s %8s %8s %12s %10s%n", "phase", "msg/s", "p50 ms", "p99 ms", "max ms",
                 "tokens/est", "CPU us/msg");
@@ -130,10 +145,81 @@ public final class Benchmark {
         for (String r : cpuRows) {
             System.out.println(r);
         }
-        System.out.printf("%nused heap after GC: %d MB at start, %d MB at end (max %d MB)%n", heapStart >> 20,
-                heapEnd >> 20, Runtime.getRuntime().maxMemory() >> 20);
-        module.stop();
-        bank.stop();
+        if (heapStart > 0) {
+            System.out.printf("%nused heap after GC: %d MB at start, %d MB at end (max %d MB)%n", heapStart >> 20,
+                    heapEnd >> 20, Runtime.getRuntime().maxMemory() >> 20);
+        }
+    }
+
+    /**
+     * The file store against the jdbc store (PostgreSQL at bench.jdbc.url, started by bench/run.sh with its default
+     * durability: fsync and synchronous commit on), end to end, in alternating rounds, each a fresh start of the
+     * module; then the claims per second the jdbc store takes by itself, per pool size.
+     */
+    private void sendRecordStores() throws Exception {
+        String url = System.getProperty("bench.jdbc.url");
+        if (url == null) {
+            throw new IllegalStateException("bench.jdbc.url is not set: run bench/run.sh jdbc");
+        }
+        Map<String, String> jdbc = Map.of("pisp.send-record.store", "jdbc", "pisp.send-record.jdbc.url", url,
+                "pisp.send-record.jdbc.user", System.getProperty("bench.jdbc.user", ""),
+                "pisp.send-record.jdbc.password", System.getProperty("bench.jdbc.password", ""),
+                "pisp.send-record.jdbc.pool-size", System.getProperty("bench.jdbc.pool-size", "4"));
+        int rounds = Integer.getInteger("bench.rounds", 2);
+        Duration firstWarmup = warmup;
+        List<Double> fileRates = new ArrayList<>();
+        List<Double> jdbcRates = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            for (boolean onJdbc : new boolean[] {false, true}) {
+                Map<String, String> props = new HashMap<>(moduleProps);
+                if (onJdbc) {
+                    props.putAll(jdbc);
+                }
+                module = PispApplication.create(props);
+                module.start();
+                // The JIT keeps what it compiled across restarts in this JVM: later rounds warm up for less.
+                int before = rows.size();
+                endToEnd("end to end, " + (onJdbc ? "jdbc" : "file") + " store, round " + (r + 1), 0,
+                        r == 0 && !onJdbc ? firstWarmup : Duration.ofSeconds(20));
+                (onJdbc ? jdbcRates : fileRates).add(Double.parseDouble(rows.get(before)[1]));
+                module.stop();
+            }
+        }
+        StringBuilder perRound = new StringBuilder();
+        for (int r = 0; r < rounds; r++) {
+            perRound.append(r == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f",
+                    jdbcRates.get(r) / fileRates.get(r)));
+        }
+        double file = fileRates.stream().mapToDouble(Double::doubleValue).sum();
+        double jdbcSum = jdbcRates.stream().mapToDouble(Double::doubleValue).sum();
+        notes.add(String.format(Locale.ROOT, "end to end, jdbc store / file store: %.2f (rounds: %s; pool size %s)",
+                jdbcSum / file, perRound, jdbc.get("pisp.send-record.jdbc.pool-size")));
+        for (String pool : System.getProperty("bench.jdbc.pools", "2,4,8").split(",")) {
+            claimsPerSecond(url, Integer.parseInt(pool.strip()));
+        }
+    }
+
+    /** {@code concurrency} threads making claims (and noting them accepted, as a payment does) on distinct keys. */
+    private void claimsPerSecond(String url, int poolSize) throws Exception {
+        eu.pisp.bpce.sendrecord.JdbcSendRecordStore store = new eu.pisp.bpce.sendrecord.JdbcSendRecordStore(
+                new eu.pisp.bpce.sendrecord.JdbcSendRecordStore.Settings(url, System.getProperty("bench.jdbc.user", ""),
+                        System.getProperty("bench.jdbc.password", "").toCharArray(), poolSize, 2000, 5000, 500,
+                        "bench"));
+        store.start();
+        try {
+            String run = Long.toString(System.nanoTime(), 36);
+            Call claim = () -> {
+                long n = ids.incrementAndGet();
+                eu.pisp.bpce.sendrecord.PaymentSend send = new eu.pisp.bpce.sendrecord.PaymentSend("13807",
+                        "C" + run + "-" + n, "ID:" + n, "r" + n, eu.pisp.bpce.payment.RequestIds.randomUuid());
+                boolean ok = store.claim(send).claimed() == eu.pisp.bpce.sendrecord.SendRecordStore.Claimed.NEW;
+                store.accepted(send, "RES-" + n);
+                return ok;
+            };
+            closedLoop("jdbc store alone: claim + accepted, pool " + poolSize, claim, Duration.ofSeconds(10));
+        } finally {
+            store.stop();
+        }
     }
 
     private boolean direct(ProducerTemplate template) {
@@ -362,6 +448,10 @@ public final class Benchmark {
 
     /** Persistent messages queued as fast as the broker takes them; outcomes read back; latency send -> outcome. */
     private void endToEnd(String name, long bankLatencyMs) throws Exception {
+        endToEnd(name, bankLatencyMs, warmup);
+    }
+
+    private void endToEnd(String name, long bankLatencyMs, Duration warmup) throws Exception {
         bank.paymentLatency(bankLatencyMs);
         // The load generator shares the JVM (and the 2 cores) with the module: it talks to the broker in-VM so that
         // its own loopback TCP traffic is not billed to the module. Other ESB components would use the TCP acceptor.
