@@ -1,5 +1,6 @@
 package eu.pisp.bpce;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,6 +8,8 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
 
 import eu.pisp.bpce.sim.SamplePayments;
 import eu.pisp.bpce.support.PispModule;
@@ -28,6 +31,17 @@ class JdbcSendRecordFlowTest extends SendRecordFlowContract {
             .with("pisp.send-record.jdbc.password", TestPostgres.shared().password())
             .with("pisp.instance-id", "flow-test");
 
+    private static List<Object> row() throws Exception {
+        try (Connection c = DriverManager.getConnection(URL, TestPostgres.shared().user(), TestPostgres.shared().password());
+             Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT state, resource_id, instance_id, message_id, request_id "
+                     + "FROM pisp_send_record WHERE cdetab = '13807' AND payment_information_id = 'RECORDED'")) {
+            assertTrue(r.next());
+            return List.of(r.getString(1), String.valueOf(r.getString(2)), r.getString(3), r.getString(4),
+                    r.getString(5));
+        }
+    }
+
     @Override
     protected PispModule module() {
         return module;
@@ -41,17 +55,10 @@ class JdbcSendRecordFlowTest extends SendRecordFlowContract {
         String resourceId = new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(first.getMessage().getBody(String.class)).path("paymentRequestResourceId").asText();
 
-        try (Connection c = DriverManager.getConnection(URL, TestPostgres.shared().user(), TestPostgres.shared().password());
-             Statement s = c.createStatement();
-             ResultSet r = s.executeQuery("SELECT state, resource_id, instance_id, message_id, request_id "
-                     + "FROM pisp_send_record WHERE cdetab = '13807' AND payment_information_id = 'RECORDED'")) {
-            assertTrue(r.next());
-            assertEquals("ACCEPTED", r.getString(1));
-            assertEquals(resourceId, r.getString(2));
-            assertEquals("flow-test", r.getString(3));
-            assertEquals("ID:recorded-1", r.getString(4));
-            assertEquals(first.getMessage().getHeader("pispRequestId"), r.getString(5));
-        }
+        // The note is written behind the payment.
+        await().atMost(Duration.ofSeconds(10)).until(() -> row().get(0).equals("ACCEPTED"));
+        assertEquals(List.of("ACCEPTED", resourceId, "flow-test", "ID:recorded-1",
+                first.getMessage().getHeader("pispRequestId")), row());
 
         Exchange again = initiate(body, "ID:recorded-1");
         String reason = again.getMessage().getHeader("pispErrorReason", String.class);

@@ -2,7 +2,6 @@ package eu.pisp.bpce.sendrecord;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.UUID;
@@ -18,8 +17,9 @@ import org.slf4j.LoggerFactory;
  * {@code pisp.send-record.store=jdbc}: the send record in a PostgreSQL table that every instance shares, so that a
  * message redelivered to another instance (its first consumer died) is not sent again.
  *
- * <p>The claim is one {@code INSERT ... ON CONFLICT DO NOTHING} on the primary key (cdetab, paymentInformationId),
- * committed before the HTTP call: of two instances racing for a payment, exactly one inserts. Camel's
+ * <p>The claim is an {@code INSERT ... ON CONFLICT DO NOTHING} on the primary key (cdetab, paymentInformationId),
+ * committed before the HTTP call: of two instances racing for a payment, exactly one inserts. Claims waiting together
+ * go in one statement and one commit ({@link ClaimWriter}); what happened next is noted behind ({@link NoteWriter}). Camel's
  * {@code JdbcMessageIdRepository} checks then inserts (a race) and {@code JdbcOrphanLockAwareIdempotentRepository}
  * hands a dead node's keys to another node after a timeout (a resend): neither is used.
  *
@@ -30,17 +30,6 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
 
     private static final Logger LOG = LoggerFactory.getLogger(JdbcSendRecordStore.class);
 
-    /** How many times a claim re-reads a key that was released between its insert and its select. */
-    private static final int CLAIM_RACE_ROUNDS = 3;
-
-    private static final String CLAIM = "INSERT INTO pisp_send_record (cdetab, payment_information_id, message_id, "
-            + "request_id, claim_id, instance_id, state) VALUES (?, ?, ?, ?, ?, ?, 'SENDING') "
-            + "ON CONFLICT (cdetab, payment_information_id) DO NOTHING";
-    private static final String EARLIER = "SELECT message_id, claim_id, state, resource_id, instance_id, "
-            + "to_char(claimed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
-            + "FROM pisp_send_record WHERE cdetab = ? AND payment_information_id = ?";
-    private static final String SET_STATE = "UPDATE pisp_send_record SET state = ?, resource_id = ?, updated_at = now() "
-            + "WHERE cdetab = ? AND payment_information_id = ? AND claim_id = ?";
     private static final String RELEASE = "DELETE FROM pisp_send_record "
             + "WHERE cdetab = ? AND payment_information_id = ? AND claim_id = ?";
     /** SKIP LOCKED: two instances purging at once, or a claim on an old key, never wait for each other. */
@@ -52,7 +41,8 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
      * @param url                {@code pisp.send-record.jdbc.url}, e.g. {@code jdbc:postgresql://db:5432/pisp}
      * @param user               {@code pisp.send-record.jdbc.user}
      * @param password           {@code pisp.send-record.jdbc.password} (a secret: environment or secrets folder)
-     * @param poolSize           {@code pisp.send-record.jdbc.pool-size}: connections held (claims are short)
+     * @param poolSize           {@code pisp.send-record.jdbc.pool-size}: claim writers, one connection each (plus one
+     *                           connection for notes, releases and retention)
      * @param connectTimeoutMs   {@code pisp.send-record.jdbc.connect-timeout-ms}: longest wait for a connection
      * @param statementTimeoutMs {@code pisp.send-record.jdbc.statement-timeout-ms}: longest statement (server side)
      * @param purgeBatchSize     {@code pisp.send-record.retention.batch-size}: rows deleted per statement
@@ -64,6 +54,8 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
 
     private final Settings settings;
     private HikariDataSource dataSource;
+    private NoteWriter notes;
+    private ClaimWriter claims;
 
     public JdbcSendRecordStore(Settings settings) {
         this.settings = settings;
@@ -76,8 +68,9 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
         config.setJdbcUrl(settings.url());
         config.setUsername(settings.user());
         config.setPassword(new String(settings.password()));
-        config.setMaximumPoolSize(settings.poolSize());
-        config.setMinimumIdle(settings.poolSize());
+        // One connection per claim writer, and one for the notes, releases and retention.
+        config.setMaximumPoolSize(settings.poolSize() + 1);
+        config.setMinimumIdle(settings.poolSize() + 1);
         config.setConnectionTimeout(Math.max(250, settings.connectTimeoutMs()));
         config.setAutoCommit(true);
         // A database that is restarting alongside the module gets this long at start; then the start fails.
@@ -95,86 +88,51 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
                 .table("pisp_send_record_schema_history")
                 .load()
                 .migrate();
+        notes = new NoteWriter(dataSource, 10_000);
+        notes.start();
+        claims = new ClaimWriter(dataSource, settings.poolSize(), settings.instanceId(),
+                settings.connectTimeoutMs() * 2 + settings.statementTimeoutMs());
+        claims.start();
         LOG.info("Send record: PostgreSQL table pisp_send_record at {} (pool {}, instance {})", settings.url(),
                 settings.poolSize(), settings.instanceId());
     }
 
     @Override
-    protected void doStop() {
+    protected void doStop() throws InterruptedException {
+        if (claims != null) {
+            claims.stop();
+            claims = null;
+        }
+        if (notes != null) {
+            notes.stop(5_000); // what is queued is written first
+            notes = null;
+        }
         if (dataSource != null) {
             dataSource.close();
             dataSource = null;
         }
     }
 
+    /** Made in batches by {@link ClaimWriter}: one INSERT and one commit for the claims waiting together. */
     @Override
     public Claim claim(PaymentSend send) {
-        UUID claimId = UUID.fromString(send.claimId());
-        return withConnection("claim payment " + send.key(), c -> {
-            for (int round = 0; round < CLAIM_RACE_ROUNDS; round++) {
-                try (PreparedStatement insert = c.prepareStatement(CLAIM)) {
-                    insert.setString(1, send.cdetab());
-                    insert.setString(2, send.paymentInformationId());
-                    insert.setString(3, send.messageId() == null ? "" : send.messageId());
-                    insert.setString(4, send.requestId() == null ? "" : send.requestId());
-                    insert.setObject(5, claimId);
-                    insert.setString(6, settings.instanceId());
-                    if (insert.executeUpdate() == 1) {
-                        return Claim.NEW;
-                    }
-                }
-                Claim earlier = earlier(c, send, claimId);
-                if (earlier != null) {
-                    return earlier;
-                }
-                // Released between our insert and our select: claim again.
-            }
-            throw new SQLException("payment " + send.key() + " was claimed and released " + CLAIM_RACE_ROUNDS
-                    + " times while this claim was made");
-        });
+        return claims.claim(send);
     }
 
-    /** The row that won over our insert, or null if there is none any more. */
-    private static Claim earlier(Connection c, PaymentSend send, UUID claimId) throws SQLException {
-        try (PreparedStatement select = c.prepareStatement(EARLIER)) {
-            select.setString(1, send.cdetab());
-            select.setString(2, send.paymentInformationId());
-            try (ResultSet row = select.executeQuery()) {
-                if (!row.next()) {
-                    return null;
-                }
-                if (claimId.equals(row.getObject(2, UUID.class))) {
-                    // Our own insert, committed although its answer was lost (an earlier try of this very claim).
-                    return Claim.NEW;
-                }
-                String message = send.messageId() == null ? "" : send.messageId();
-                Claimed claimed = message.equals(row.getString(1)) ? Claimed.SAME_MESSAGE : Claimed.OTHER_MESSAGE;
-                return new Claim(claimed, row.getString(3), row.getString(4), row.getString(5), row.getString(6));
-            }
-        }
-    }
-
+    /** Written behind, in batches ({@link NoteWriter}): a payment waits only for its claim. */
     @Override
     public void accepted(PaymentSend send, String resourceId) {
-        setState(send, "ACCEPTED", resourceId);
+        notes.add(new NoteWriter.Note("ACCEPTED", resourceId, send));
     }
 
     @Override
     public void unknown(PaymentSend send) {
-        setState(send, "UNKNOWN", null);
+        notes.add(new NoteWriter.Note("UNKNOWN", null, send));
     }
 
-    private void setState(PaymentSend send, String state, String resourceId) {
-        withConnection("record payment " + send.key() + " as " + state, c -> {
-            try (PreparedStatement update = c.prepareStatement(SET_STATE)) {
-                update.setString(1, state);
-                update.setString(2, resourceId);
-                update.setString(3, send.cdetab());
-                update.setString(4, send.paymentInformationId());
-                update.setObject(5, UUID.fromString(send.claimId()));
-                return update.executeUpdate();
-            }
-        });
+    /** Notes written so far. */
+    public long notesWritten() {
+        return notes.written();
     }
 
     @Override
@@ -233,7 +191,7 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
     }
 
     /** Connection exceptions (class 08) and the server shutting down or restarting (57P01-57P03). */
-    private static boolean connectionLost(SQLException e) {
+    static boolean connectionLost(SQLException e) {
         String state = e.getSQLState();
         return state != null && (state.startsWith("08") || state.startsWith("57P0"));
     }
@@ -249,7 +207,7 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
     }
 
     /** SQLState and message only: neither the URL's password nor any payment data is in a PostgreSQL error. */
-    private static SendRecordUnavailableException unavailable(String what, SQLException e) {
+    static SendRecordUnavailableException unavailable(String what, SQLException e) {
         String state = e.getSQLState() == null ? "" : " (SQLState " + e.getSQLState() + ")";
         LOG.debug("Send record database failure", e);
         return new SendRecordUnavailableException("The send record database could not " + what + state + ": "

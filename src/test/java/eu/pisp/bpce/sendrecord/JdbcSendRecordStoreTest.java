@@ -1,5 +1,6 @@
 package eu.pisp.bpce.sendrecord;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,6 +63,9 @@ class JdbcSendRecordStoreTest extends SendRecordStoreContract {
         store.accepted(accepted, "RES-42");
         store.unknown(unknown);
 
+        // Notes are written behind the payments, in batches.
+        await().atMost(Duration.ofSeconds(10)).until(() -> row("NOTED-A").startsWith("ACCEPTED")
+                && row("NOTED-U").startsWith("UNKNOWN"));
         assertEquals("ACCEPTED RES-42 test-instance", row("NOTED-A"));
         assertEquals("UNKNOWN null test-instance", row("NOTED-U"));
         Claim again = store.claim(send("NOTED-A", "ID:other"));
@@ -70,6 +74,18 @@ class JdbcSendRecordStoreTest extends SendRecordStoreContract {
         assertEquals("RES-42", again.resourceId());
         assertEquals("test-instance", again.instance());
         assertTrue(again.claimedAt().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"), again.claimedAt());
+    }
+
+    @Test
+    void notesStillQueuedWhenTheStoreStopsAreWritten() throws Exception {
+        SendRecordStore store = open();
+        for (int i = 0; i < 200; i++) {
+            PaymentSend send = send("AT-STOP-" + i, "ID:at-stop-" + i);
+            store.claim(send);
+            store.accepted(send, "RES-" + i);
+        }
+        store.stop();
+        assertEquals(200, countWhere("state = 'ACCEPTED' AND payment_information_id LIKE 'AT-STOP-%'"));
     }
 
     @Test
@@ -137,8 +153,12 @@ class JdbcSendRecordStoreTest extends SendRecordStoreContract {
     }
 
     private long count() throws SQLException {
+        return countWhere("true");
+    }
+
+    private long countWhere(String condition) throws SQLException {
         try (Connection c = connect(url); Statement s = c.createStatement();
-             ResultSet r = s.executeQuery("SELECT count(*) FROM pisp_send_record")) {
+             ResultSet r = s.executeQuery("SELECT count(*) FROM pisp_send_record WHERE " + condition)) {
             r.next();
             return r.getLong(1);
         }

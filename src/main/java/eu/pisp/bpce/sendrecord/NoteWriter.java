@@ -1,0 +1,127 @@
+package eu.pisp.bpce.sendrecord;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.sql.DataSource;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes what happened to a claimed payment (ACCEPTED with the bank's resource id, UNKNOWN) behind the payments, many
+ * rows per transaction, on one thread: the claim is the only statement a payment waits for.
+ *
+ * <p>Safe because a note only details a claim that already stands: a note lost (crash, database down, queue full)
+ * leaves the row SENDING, and the row still refuses a second send (same message: OUTCOME_UNKNOWN; another:
+ * DUPLICATE_PAYMENT), exactly as with the note.
+ */
+final class NoteWriter implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NoteWriter.class);
+    private static final String SET_STATE = "UPDATE pisp_send_record SET state = ?, resource_id = ?, updated_at = now() "
+            + "WHERE cdetab = ? AND payment_information_id = ? AND claim_id = ?";
+    private static final int MAX_BATCH = 500;
+
+    /** One row to update. */
+    record Note(String state, String resourceId, PaymentSend send) {
+    }
+
+    private final DataSource dataSource;
+    private final BlockingQueue<Note> queue;
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong written = new AtomicLong();
+    private volatile boolean running = true;
+    private final Thread thread;
+
+    /**
+     * @param dataSource the store's pool (the writer holds one connection only while it writes a batch)
+     * @param capacity   notes waiting at most; beyond, new notes are dropped (counted, logged)
+     */
+    NoteWriter(DataSource dataSource, int capacity) {
+        this.dataSource = dataSource;
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.thread = new Thread(this, "pisp-send-record-notes");
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Queues a note; never blocks a payment. */
+    void add(Note note) {
+        if (!queue.offer(note) && dropped.incrementAndGet() % 1000 == 1) {
+            LOG.warn("Send record notes are {} behind: dropping some (their claims stand; rows stay SENDING)",
+                    queue.size());
+        }
+    }
+
+    /** Notes written so far (for tests and the benchmark). */
+    long written() {
+        return written.get();
+    }
+
+    /** Writes what is queued, then stops (waits at most {@code timeoutMs}). */
+    void stop(long timeoutMs) throws InterruptedException {
+        running = false;
+        thread.interrupt();
+        thread.join(timeoutMs);
+    }
+
+    @Override
+    public void run() {
+        List<Note> batch = new ArrayList<>(MAX_BATCH);
+        while (running || !queue.isEmpty()) {
+            try {
+                Note first = running ? queue.poll(1, TimeUnit.SECONDS) : queue.poll();
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, MAX_BATCH - 1);
+                write(batch);
+            } catch (InterruptedException e) {
+                // stop(): write what is left, then end
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    /** One transaction for the whole batch (one commit, statements sent together). */
+    private void write(List<Note> batch) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement update = c.prepareStatement(SET_STATE)) {
+                for (Note n : batch) {
+                    update.setString(1, n.state());
+                    update.setString(2, n.resourceId());
+                    update.setString(3, n.send().cdetab());
+                    update.setString(4, n.send().paymentInformationId());
+                    update.setObject(5, UUID.fromString(n.send().claimId()));
+                    update.addBatch();
+                }
+                update.executeBatch();
+                c.commit();
+                written.addAndGet(batch.size());
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            LOG.warn("Send record: {} notes (accepted / unknown) not written, their claims stand: {}", batch.size(),
+                    e.getMessage());
+        }
+    }
+}
