@@ -91,13 +91,33 @@ public final class FailureReasons {
         } else if (m.contains("received fatal alert") && (m.contains("certificate") || m.contains("unknown_ca")
                 || m.contains("access_denied") || m.contains("handshake_failure"))) {
             hint = "the bank refused our client certificate (QWAC, pisp.tls.keystore)";
+        } else if (closedDuringHandshake(tls, m)) {
+            // A bank refusing our certificate may just close the connection (seen with TLS 1.2 on a busy machine:
+            // the alert lost): the likely cause still goes to the operator.
+            hint = "the bank closed the connection during the handshake; if every call fails so, check that the bank "
+                    + "accepts our client certificate (QWAC, pisp.tls.keystore)";
         } else {
-            hint = "no secure connection could be made";
+            hint = "no secure connection could be made; if every call fails so, check our client certificate (QWAC, "
+                    + "pisp.tls.keystore), the truststore (pisp.tls.truststore) and the TLS versions the bank accepts";
         }
         String verb = tls instanceof javax.net.ssl.SSLHandshakeException
                 || tls instanceof javax.net.ssl.SSLPeerUnverifiedException ? "TLS handshake with " : "TLS connection with ";
         return verb + what + " failed: " + hint + " (" + tls.getClass().getSimpleName()
                 + (msg.isEmpty() ? "" : ": " + Masking.printable(msg)) + ")";
+    }
+
+    /** The peer ended the connection inside the handshake (no alert read): EOF, reset, broken pipe. */
+    private static boolean closedDuringHandshake(javax.net.ssl.SSLException tls, String lowerCaseMessage) {
+        if (lowerCaseMessage.contains("terminated the handshake") || lowerCaseMessage.contains("peer shut down")
+                || lowerCaseMessage.contains("connection reset") || lowerCaseMessage.contains("broken pipe")) {
+            return true;
+        }
+        for (Throwable c = tls.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            if (c instanceof java.io.EOFException || c instanceof java.net.SocketException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** True when the exception was raised by the JDK's TLS layer (reading or writing a TLS connection). */

@@ -35,7 +35,7 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
     /** SKIP LOCKED: two instances purging at once, or a claim on an old key, never wait for each other. */
     private static final String PURGE = "DELETE FROM pisp_send_record WHERE (cdetab, payment_information_id) IN ("
             + "SELECT cdetab, payment_information_id FROM pisp_send_record "
-            + "WHERE claimed_at < now() - (? * interval '1 second') ORDER BY claimed_at LIMIT ? FOR UPDATE SKIP LOCKED)";
+            + "WHERE claimed_at < now() - (? * interval '1 second') LIMIT ? FOR UPDATE SKIP LOCKED)";
 
     /**
      * @param url                {@code pisp.send-record.jdbc.url}, e.g. {@code jdbc:postgresql://db:5432/pisp}
