@@ -153,7 +153,8 @@ public final class PispConfiguration implements CamelConfiguration {
                     Long.parseLong(required(props, "pisp.send-record.jdbc.connect-timeout-ms")),
                     Long.parseLong(required(props, "pisp.send-record.jdbc.statement-timeout-ms")),
                     integer(props, "pisp.send-record.retention.batch-size"),
-                    instanceId(props)));
+                    instanceId(props),
+                    Long.parseLong(required(props, "pisp.send-record.jdbc.claim-linger-us"))));
             default -> throw new IllegalStateException("pisp.send-record.store must be file or jdbc, not '" + kind + "'");
         };
     }

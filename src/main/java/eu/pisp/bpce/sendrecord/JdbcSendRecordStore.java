@@ -47,9 +47,11 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
      * @param statementTimeoutMs {@code pisp.send-record.jdbc.statement-timeout-ms}: longest statement (server side)
      * @param purgeBatchSize     {@code pisp.send-record.retention.batch-size}: rows deleted per statement
      * @param instanceId         {@code pisp.instance-id}: written with each claim, for the operator
+     * @param claimLingerMicros  {@code pisp.send-record.jdbc.claim-linger-us}: how long a claim writer waits for
+     *                           more claims to share its statement and commit
      */
     public record Settings(String url, String user, char[] password, int poolSize, long connectTimeoutMs,
-                           long statementTimeoutMs, int purgeBatchSize, String instanceId) {
+                           long statementTimeoutMs, int purgeBatchSize, String instanceId, long claimLingerMicros) {
     }
 
     private final Settings settings;
@@ -91,7 +93,7 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
         notes = new NoteWriter(dataSource, 10_000);
         notes.start();
         claims = new ClaimWriter(dataSource, settings.poolSize(), settings.instanceId(),
-                settings.connectTimeoutMs() * 2 + settings.statementTimeoutMs());
+                settings.connectTimeoutMs() * 2 + settings.statementTimeoutMs(), settings.claimLingerMicros());
         claims.start();
         LOG.info("Send record: PostgreSQL table pisp_send_record at {} (pool {}, instance {})", settings.url(),
                 settings.poolSize(), settings.instanceId());
@@ -133,6 +135,11 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
     /** Notes written so far. */
     public long notesWritten() {
         return notes.written();
+    }
+
+    /** Claims and claim batches written so far. */
+    public long[] claimCounts() {
+        return claims.counts();
     }
 
     @Override

@@ -3,7 +3,6 @@ package eu.pisp.bpce.sendrecord;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -28,10 +27,16 @@ import org.slf4j.LoggerFactory;
 final class NoteWriter implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(NoteWriter.class);
-    /** The whole batch in one statement: one executor run, not one per row. */
-    private static final String SET_STATES = "UPDATE pisp_send_record r SET state = n.s, resource_id = n.res, "
-            + "updated_at = now() FROM unnest(?::varchar[], ?::varchar[], ?::uuid[], ?::varchar[], ?::text[]) "
+    /**
+     * The whole batch in one statement and one round trip: set_config(..., true) switches synchronous_commit off for
+     * this statement's own transaction only, so its commit does not wait for the WAL flush.
+     */
+    private static final String SET_STATES = "WITH async AS MATERIALIZED (SELECT set_config('synchronous_commit', "
+            + "'off', true)) UPDATE pisp_send_record r SET state = n.s, resource_id = n.res, updated_at = now() "
+            + "FROM async, unnest(?::varchar[], ?::varchar[], ?::uuid[], ?::varchar[], ?::text[]) "
             + "AS n(c, p, i, s, res) WHERE r.cdetab = n.c AND r.payment_information_id = n.p AND r.claim_id = n.i";
+    /** Notes wait this long for company: they are not on any payment's path. */
+    private static final long LINGER_MS = 20;
     private static final int MAX_BATCH = 500;
 
     /** One row to update. */
@@ -90,7 +95,14 @@ final class NoteWriter implements Runnable {
                     continue;
                 }
                 batch.add(first);
-                queue.drainTo(batch, MAX_BATCH - 1);
+                if (running && batch.size() + queue.size() < MAX_BATCH) {
+                    try {
+                        Thread.sleep(LINGER_MS); // let a batch form
+                    } catch (InterruptedException stopping) {
+                        // stop(): write what was taken now
+                    }
+                }
+                queue.drainTo(batch, MAX_BATCH - batch.size());
                 write(batch);
             } catch (InterruptedException e) {
                 // stop(): write what is left, then end
@@ -101,31 +113,20 @@ final class NoteWriter implements Runnable {
     }
 
     /**
-     * One statement and one transaction for the whole batch, committed without waiting for the WAL flush
-     * ({@code synchronous_commit = off} for this transaction only): a note lost to a database crash leaves its claim
-     * standing, which is all the claim needs. Claims themselves always wait for the flush.
+     * One statement for the whole batch, committed without waiting for the WAL flush: a note lost to a database crash
+     * leaves its claim standing, which is all the claim needs. Claims themselves always wait for the flush.
      */
     private void write(List<Note> batch) {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try (Statement local = c.createStatement(); PreparedStatement update = c.prepareStatement(SET_STATES)) {
-                local.execute("SET LOCAL synchronous_commit = off");
-                update.setArray(1, c.createArrayOf("varchar", batch.stream().map(n -> n.send().cdetab()).toArray()));
-                update.setArray(2, c.createArrayOf("varchar",
-                        batch.stream().map(n -> n.send().paymentInformationId()).toArray()));
-                update.setArray(3, c.createArrayOf("uuid",
-                        batch.stream().map(n -> UUID.fromString(n.send().claimId())).toArray()));
-                update.setArray(4, c.createArrayOf("varchar", batch.stream().map(Note::state).toArray()));
-                update.setArray(5, c.createArrayOf("text", batch.stream().map(Note::resourceId).toArray()));
-                update.executeUpdate();
-                c.commit();
-                written.addAndGet(batch.size());
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
+        try (Connection c = dataSource.getConnection(); PreparedStatement update = c.prepareStatement(SET_STATES)) {
+            update.setArray(1, c.createArrayOf("varchar", batch.stream().map(n -> n.send().cdetab()).toArray()));
+            update.setArray(2, c.createArrayOf("varchar",
+                    batch.stream().map(n -> n.send().paymentInformationId()).toArray()));
+            update.setArray(3, c.createArrayOf("uuid",
+                    batch.stream().map(n -> UUID.fromString(n.send().claimId())).toArray()));
+            update.setArray(4, c.createArrayOf("varchar", batch.stream().map(Note::state).toArray()));
+            update.setArray(5, c.createArrayOf("text", batch.stream().map(Note::resourceId).toArray()));
+            update.executeUpdate();
+            written.addAndGet(batch.size());
         } catch (SQLException e) {
             LOG.warn("Send record: {} notes (accepted / unknown) not written, their claims stand: {}", batch.size(),
                     e.getMessage());

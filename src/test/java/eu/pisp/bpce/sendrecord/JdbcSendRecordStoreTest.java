@@ -35,7 +35,7 @@ class JdbcSendRecordStoreTest extends SendRecordStoreContract {
 
     static JdbcSendRecordStore store(String url, TestPostgres pg, int purgeBatch) {
         return new JdbcSendRecordStore(new JdbcSendRecordStore.Settings(url, pg.user(), pg.password().toCharArray(),
-                4, 1000, 2000, purgeBatch, "test-instance"));
+                4, 1000, 2000, purgeBatch, "test-instance", 1000));
     }
 
     @Override

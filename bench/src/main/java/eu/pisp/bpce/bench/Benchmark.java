@@ -164,7 +164,8 @@ public final class Benchmark {
         Map<String, String> jdbc = Map.of("pisp.send-record.store", "jdbc", "pisp.send-record.jdbc.url", url,
                 "pisp.send-record.jdbc.user", System.getProperty("bench.jdbc.user", ""),
                 "pisp.send-record.jdbc.password", System.getProperty("bench.jdbc.password", ""),
-                "pisp.send-record.jdbc.pool-size", System.getProperty("bench.jdbc.pool-size", "2"));
+                "pisp.send-record.jdbc.pool-size", System.getProperty("bench.jdbc.pool-size", "2"),
+                "pisp.send-record.jdbc.claim-linger-us", System.getProperty("bench.jdbc.linger-us", "1000"));
         int rounds = Integer.getInteger("bench.rounds", 3);
         Duration firstWarmup = warmup;
         List<Double> fileRates = new ArrayList<>();
@@ -184,6 +185,13 @@ public final class Benchmark {
                 int notesBefore = notes.size();
                 endToEnd("end to end, " + (onJdbc ? "jdbc" : "file") + " store, round " + r, 0,
                         r == 0 && !onJdbc ? firstWarmup : Duration.ofSeconds(20));
+                if (onJdbc && r > 0) {
+                    long[] counts = module.getCamelContext().getRegistry().lookupByNameAndType("sendRecordStore",
+                            eu.pisp.bpce.sendrecord.JdbcSendRecordStore.class).claimCounts();
+                    notes.add(String.format(Locale.ROOT, "end to end, jdbc store, round %d: %d claims in %d batches "
+                            + "(%.1f per statement and commit)", r, counts[0], counts[1],
+                            (double) counts[0] / Math.max(1, counts[1])));
+                }
                 if (r == 0) {
                     rows.subList(rowsBefore, rows.size()).clear();
                     notes.subList(notesBefore, notes.size()).clear();
@@ -213,7 +221,7 @@ public final class Benchmark {
         eu.pisp.bpce.sendrecord.JdbcSendRecordStore store = new eu.pisp.bpce.sendrecord.JdbcSendRecordStore(
                 new eu.pisp.bpce.sendrecord.JdbcSendRecordStore.Settings(url, System.getProperty("bench.jdbc.user", ""),
                         System.getProperty("bench.jdbc.password", "").toCharArray(), poolSize, 2000, 5000, 500,
-                        "bench"));
+                        "bench", Long.getLong("bench.jdbc.linger-us", 1000)));
         store.start();
         try {
             String run = Long.toString(System.nanoTime(), 36);
