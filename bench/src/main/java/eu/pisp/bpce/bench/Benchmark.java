@@ -134,7 +134,7 @@ public final class Benchmark {
         for (String[] r : rows) {
             System.out.printf("%-58s %9s %8s %8s %8s %12s %10s%n", (Object[]) r);
         }
-        for (String note : notes) {
+        for (String note : notes.stream().distinct().toList()) {
             System.out.println(note);
         }
         System.out.println();
