@@ -51,6 +51,23 @@ abstract class SendRecordFlowContract {
         assertEquals(1, module().paymentsReceived("SAME-MESSAGE").size());
     }
 
+    /** Seen under load when the broker restarted: the redeliveries it caused had opened a healthy bank's circuit. */
+    @Test
+    void redeliveriesRefusedByTheSendRecordDoNotOpenTheEstablishmentsCircuit() {
+        String body = SamplePayments.json("REDELIVERED", SamplePayments.iban("13807", 1));
+        assertEquals("ACCEPTED", initiate(body, "ID:redelivered-1").getMessage().getHeader("pispOutcome"));
+        for (int i = 0; i < 25; i++) {
+            assertEquals("OUTCOME_UNKNOWN", initiate(body, "ID:redelivered-1").getMessage().getHeader("pispErrorCode"));
+        }
+
+        assertEquals(io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED, module().context().getRegistry()
+                .lookupByNameAndType("establishmentBreakers", eu.pisp.bpce.resilience.EstablishmentBreakers.class)
+                .state("13807"));
+        Exchange next = initiate(SamplePayments.json("AFTER-REDELIVERIES", SamplePayments.iban("13807", 1)), "ID:next");
+        assertEquals("ACCEPTED", next.getMessage().getHeader("pispOutcome"),
+                () -> String.valueOf(next.getMessage().getHeader("pispErrorReason")));
+    }
+
     @Test
     void aPaymentTheBankCertainlyDidNotTakeMayBeSubmittedAgain() throws Exception {
         module().bank().failPayments("13807", 100, Fault.status(503, "Service indisponible"));

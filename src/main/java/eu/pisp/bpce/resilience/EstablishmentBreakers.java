@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One Resilience4j circuit breaker per establishment, so that an establishment that is down fails fast instead of
  * holding consumer threads in timeouts and back-offs that the other establishments need. Each payment is one call: it
- * counts as an error when it ends TOKEN_UNAVAILABLE, BANK_UNAVAILABLE or OUTCOME_UNKNOWN, as a success when the bank
- * answered (accepted or refused).
+ * counts as an error when it ends TOKEN_UNAVAILABLE, BANK_UNAVAILABLE or OUTCOME_UNKNOWN after a call to the bank, as a
+ * success when the bank answered (accepted or refused); anything else (the send record refusing a redelivery or a
+ * duplicate, bad input, the send record unreachable) leaves the circuit alone.
  */
 public final class EstablishmentBreakers {
 
@@ -77,8 +78,13 @@ public final class EstablishmentBreakers {
         long nanos = System.nanoTime() - since;
         String outcome = exchange.getMessage().getHeader("pispOutcome", String.class);
         String code = "ACCEPTED".equals(outcome) ? outcome : exchange.getMessage().getHeader("pispErrorCode", String.class);
+        // An OUTCOME_UNKNOWN that the send record gave (a redelivered message: nothing was sent now, e.g. after a
+        // broker restart) says nothing of the bank: it must not open the establishment's circuit.
+        boolean bankCalled = Boolean.TRUE.equals(exchange.getProperty(Props.SEND_STARTED, Boolean.class));
         if (code != null && BANK_ANSWERED.contains(code)) {
             breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+        } else if (ErrorCode.OUTCOME_UNKNOWN.name().equals(code) && !bankCalled) {
+            breaker.releasePermission();
         } else if (code != null && ERRORS.contains(code)) {
             breaker.onError(nanos, TimeUnit.NANOSECONDS, new IllegalStateException(code));
         } else {
