@@ -51,6 +51,36 @@ abstract class SendRecordFlowContract {
         assertEquals(1, module().paymentsReceived("SAME-MESSAGE").size());
     }
 
+    /** Found in review: an in-process caller reusing its exchange carried the first payment's claim over. */
+    @Test
+    void anExchangeReusedForTheNextPaymentClaimsItsOwnAndNeverReleasesTheFirst() {
+        String first = SamplePayments.json("REUSED-FIRST", SamplePayments.iban("13807", 1));
+        Exchange reused = new org.apache.camel.support.DefaultExchange(module().context());
+        reused.getMessage().setBody(first);
+        module().producer().send("direct:initiate-payment", reused);
+        assertEquals("ACCEPTED", reused.getMessage().getHeader("pispOutcome"));
+
+        // The next payment on the same exchange is claimed itself (not sent under the first one's claim).
+        String second = SamplePayments.json("REUSED-SECOND", SamplePayments.iban("13807", 1));
+        reused.getMessage().removeHeaders("*");
+        reused.getMessage().setBody(second);
+        module().producer().send("direct:initiate-payment", reused);
+        assertEquals("ACCEPTED", reused.getMessage().getHeader("pispOutcome"));
+        assertEquals("DUPLICATE_PAYMENT", initiate(second, "ID:second-again").getMessage().getHeader("pispErrorCode"));
+
+        // A third one fails before its send (no token): releasing its claim must not release the others'.
+        module().bank().failTokenRequests("17515", 100, Fault.status(503, "Service indisponible"));
+        reused.getMessage().removeHeaders("*");
+        reused.getMessage().setBody(SamplePayments.json("REUSED-THIRD", SamplePayments.iban("17515", 1)));
+        module().producer().send("direct:initiate-payment", reused);
+        assertEquals("TOKEN_UNAVAILABLE", reused.getMessage().getHeader("pispErrorCode"));
+        assertEquals("DUPLICATE_PAYMENT", initiate(first, "ID:first-again").getMessage().getHeader("pispErrorCode"));
+        assertEquals("DUPLICATE_PAYMENT", initiate(second, "ID:second-again-2").getMessage()
+                .getHeader("pispErrorCode"));
+        assertEquals(1, module().paymentsReceived("REUSED-FIRST").size());
+        assertEquals(1, module().paymentsReceived("REUSED-SECOND").size());
+    }
+
     /** Seen under load when the broker restarted: the redeliveries it caused had opened a healthy bank's circuit. */
     @Test
     void redeliveriesRefusedByTheSendRecordDoNotOpenTheEstablishmentsCircuit() {

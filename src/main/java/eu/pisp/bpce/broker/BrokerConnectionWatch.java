@@ -21,7 +21,8 @@ public final class BrokerConnectionWatch implements FailoverEventListener {
     private final AtomicLong downSince = new AtomicLong();
 
     public BrokerConnectionWatch(String url) {
-        this.url = url;
+        // Logged without its parameters: an Artemis URL may carry a user and password.
+        this.url = url.replaceAll("\\?[^,)]*", "");
     }
 
     @Override

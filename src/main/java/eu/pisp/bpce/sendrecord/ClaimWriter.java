@@ -96,7 +96,7 @@ final class ClaimWriter {
         for (Thread t : writers) {
             t.join(5_000);
         }
-        Pending left;
+        Pending left; // what no writer took (or re-queued meanwhile) is answered too
         while ((left = queue.poll()) != null) {
             left.answer().completeExceptionally(new SendRecordUnavailableException("the send record is stopping"));
         }
@@ -109,6 +109,9 @@ final class ClaimWriter {
         }
         Pending p = new Pending(send, new CompletableFuture<>(), 0);
         queue.add(p);
+        if (!running && queue.remove(p)) {
+            throw new SendRecordUnavailableException("the send record is stopped");
+        }
         try {
             return p.answer().get(answerTimeoutMs, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -136,8 +139,11 @@ final class ClaimWriter {
                 write(batch);
             } catch (InterruptedException e) {
                 // stop()
-            } catch (RuntimeException e) {
-                batch.forEach(p -> p.answer().completeExceptionally(e));
+            } catch (Throwable e) {
+                // Whatever went wrong, every claim taken gets an answer (and this writer carries on).
+                SendRecordUnavailableException failure = new SendRecordUnavailableException("The send record "
+                        + "could not make the claim: " + e);
+                batch.forEach(p -> p.answer().completeExceptionally(failure));
             } finally {
                 batch.clear();
             }
@@ -175,6 +181,11 @@ final class ClaimWriter {
 
     /** One batch, once more on a new connection if the first one turns out to be dead (database restart). */
     private void write(List<Pending> batch) {
+        // A claim whose caller stopped waiting is not made now: the caller's retry brings the same claim id again.
+        batch.removeIf(p -> p.answer().isDone());
+        if (batch.isEmpty()) {
+            return;
+        }
         SQLException failure = null;
         for (int attempt = 0; attempt < 2; attempt++) {
             try (Connection c = dataSource.getConnection()) {

@@ -70,33 +70,42 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
         config.setJdbcUrl(settings.url());
         config.setUsername(settings.user());
         config.setPassword(new String(settings.password()));
-        // One connection per claim writer, and one for the notes, releases and retention.
-        config.setMaximumPoolSize(settings.poolSize() + 1);
-        config.setMinimumIdle(settings.poolSize() + 1);
+        // One connection per claim writer, one for the notes, one for releases and retention.
+        config.setMaximumPoolSize(settings.poolSize() + 2);
+        config.setMinimumIdle(settings.poolSize() + 2);
         config.setConnectionTimeout(Math.max(250, settings.connectTimeoutMs()));
         config.setAutoCommit(true);
         // A database that is restarting alongside the module gets this long at start; then the start fails.
         config.setInitializationFailTimeout(30_000);
         // The server ends a statement that takes longer; the socket timeout is the client's backstop.
         config.addDataSourceProperty("options", "-c statement_timeout=" + settings.statementTimeoutMs());
-        config.addDataSourceProperty("socketTimeout", String.valueOf(Math.max(5, 2 * settings.statementTimeoutMs() / 1000)));
+        config.addDataSourceProperty("socketTimeout", String.valueOf(socketTimeoutSeconds()));
         config.addDataSourceProperty("connectTimeout", String.valueOf(Math.max(1, settings.connectTimeoutMs() / 1000)));
         config.addDataSourceProperty("tcpKeepAlive", "true");
         config.addDataSourceProperty("ApplicationName", "bpce-pisp-routes " + settings.instanceId());
         dataSource = new HikariDataSource(config);
-        Flyway.configure(getClass().getClassLoader())
-                .dataSource(dataSource)
-                .locations("classpath:db/send-record")
-                .table("pisp_send_record_schema_history")
-                .load()
-                .migrate();
+        try {
+            Flyway.configure(getClass().getClassLoader())
+                    .dataSource(dataSource)
+                    .locations("classpath:db/send-record")
+                    .table("pisp_send_record_schema_history")
+                    .load()
+                    .migrate();
+        } catch (RuntimeException e) {
+            dataSource.close();
+            dataSource = null;
+            throw e;
+        }
         notes = new NoteWriter(dataSource, 10_000);
         notes.start();
+        // A payment waits for its claim as long as one try of the writer can take (a connection, then a statement
+        // cut by the socket timeout), so that a claim rarely lands after its caller gave up.
         claims = new ClaimWriter(dataSource, settings.poolSize(), settings.instanceId(),
-                settings.connectTimeoutMs() * 2 + settings.statementTimeoutMs(), settings.claimLingerMicros());
+                settings.connectTimeoutMs() + socketTimeoutSeconds() * 1000 + settings.claimLingerMicros() / 1000
+                        + 1000, settings.claimLingerMicros());
         claims.start();
-        LOG.info("Send record: PostgreSQL table pisp_send_record at {} (pool {}, instance {})", settings.url(),
-                settings.poolSize(), settings.instanceId());
+        LOG.info("Send record: PostgreSQL table pisp_send_record at {} ({} claim writers, instance {})",
+                withoutParameters(settings.url()), settings.poolSize(), settings.instanceId());
     }
 
     @Override
@@ -154,21 +163,33 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
         });
     }
 
+    /** One connection per batch: releases, which share it, never wait behind the whole purge. */
     @Override
     public int purgeOlderThan(Duration retention) {
-        return withConnection("delete records older than " + retention.toDays() + " days", c -> {
-            int total = 0;
-            try (PreparedStatement purge = c.prepareStatement(PURGE)) {
-                int deleted;
-                do {
+        int total = 0;
+        int deleted;
+        do {
+            deleted = withConnection("delete records older than " + retention.toDays() + " days", c -> {
+                try (PreparedStatement purge = c.prepareStatement(PURGE)) {
                     purge.setLong(1, retention.toSeconds());
                     purge.setInt(2, settings.purgeBatchSize());
-                    deleted = purge.executeUpdate();
-                    total += deleted;
-                } while (deleted == settings.purgeBatchSize() && isRunAllowed());
-            }
-            return total;
-        });
+                    return purge.executeUpdate();
+                }
+            });
+            total += deleted;
+        } while (deleted == settings.purgeBatchSize() && isRunAllowed());
+        return total;
+    }
+
+    /** The client's backstop when the server does not end a statement: a little over the statement timeout. */
+    private long socketTimeoutSeconds() {
+        return settings.statementTimeoutMs() / 1000 + 2;
+    }
+
+    /** A JDBC URL as logged: without its parameters (PgJDBC accepts ?password=...). */
+    static String withoutParameters(String url) {
+        int q = url.indexOf('?');
+        return q < 0 ? url : url.substring(0, q) + "?...";
     }
 
     /** One unit of work on a pooled connection. */

@@ -127,7 +127,8 @@ final class NoteWriter implements Runnable {
             update.setArray(5, c.createArrayOf("text", batch.stream().map(Note::resourceId).toArray()));
             update.executeUpdate();
             written.addAndGet(batch.size());
-        } catch (SQLException e) {
+        } catch (SQLException | RuntimeException e) {
+            // Never ends the writer: the next batch is tried as usual.
             LOG.warn("Send record: {} notes (accepted / unknown) not written, their claims stand: {}", batch.size(),
                     e.getMessage());
         }

@@ -45,13 +45,17 @@ public final class SendRecord {
      * a redelivery of this step makes the same claim again (same claim id).
      */
     public void begin(Exchange exchange) {
+        String cdetab = exchange.getProperty(Props.CDETAB, String.class);
+        String paymentId = exchange.getProperty(Props.PAYMENT_ID, String.class);
+        String messageId = exchange.getProperty(Props.MESSAGE_ID, String.class);
         PaymentSend send = exchange.getProperty(Props.SEND_CLAIM, PaymentSend.class);
-        if (send == null) {
-            send = new PaymentSend(exchange.getProperty(Props.CDETAB, String.class),
-                    exchange.getProperty(Props.PAYMENT_ID, String.class),
-                    exchange.getProperty(Props.MESSAGE_ID, String.class),
-                    exchange.getProperty(Props.REQUEST_ID, String.class), RequestIds.randomUuid());
+        // The same claim (same claim id) only when this step is redelivered for this very payment and message.
+        if (send == null || !send.cdetab().equals(cdetab) || !send.paymentInformationId().equals(paymentId)
+                || !java.util.Objects.equals(send.messageId(), messageId)) {
+            send = new PaymentSend(cdetab, paymentId, messageId, exchange.getProperty(Props.REQUEST_ID, String.class),
+                    RequestIds.randomUuid());
             exchange.setProperty(Props.SEND_CLAIM, send);
+            exchange.removeProperty(Props.SEND_CLAIMED);
         }
         Claim claim;
         try {
