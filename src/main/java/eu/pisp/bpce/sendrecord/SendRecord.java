@@ -80,8 +80,8 @@ public final class SendRecord {
     public void accepted(Exchange exchange) {
         PaymentSend send = claimed(exchange);
         if (send != null) {
-            Object resourceId = exchange.getMessage().getBody(Map.class) == null ? null
-                    : exchange.getMessage().getBody(Map.class).get("paymentRequestResourceId");
+            Map<?, ?> outcome = exchange.getMessage().getBody(Map.class);
+            Object resourceId = outcome == null ? null : outcome.get("paymentRequestResourceId");
             try {
                 store.accepted(send, resourceId == null ? null : resourceId.toString());
             } catch (RuntimeException e) {
