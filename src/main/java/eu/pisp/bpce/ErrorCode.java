@@ -24,6 +24,19 @@ public enum ErrorCode {
      * safe to submit again as is.
      */
     SEND_RECORD_UNAVAILABLE,
+    /** The bank does not know this paymentRequestResourceId (404 on a status read, a cancellation, a confirmation). */
+    PAYMENT_REQUEST_NOT_FOUND,
+    /**
+     * The payment cannot be cancelled: immediate or instant (BPCE cancels only deferred transfers and standing orders).
+     * Nothing was sent.
+     */
+    PAYMENT_NOT_CANCELLABLE,
+    /** The payment already has a final status (executed, rejected or cancelled): nothing left to cancel. */
+    PAYMENT_ALREADY_FINAL,
+    /** The configured STET version (pisp.stet.version) has no confirmation call. Nothing was sent. */
+    CONFIRMATION_NOT_SUPPORTED,
+    /** Tracking gave up: no final status within pisp.tracking.deadline-minutes. Read the status later, or reconcile. */
+    TRACKING_EXPIRED,
     /** An unexpected error before anything was sent to the bank (a defect: see the logs). */
     INTERNAL_ERROR
 }

@@ -6,7 +6,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ExecutorService;
 
+import eu.pisp.bpce.bank.BankAnswers;
 import eu.pisp.bpce.broker.BrokerConnectionFactory;
+import eu.pisp.bpce.cancel.Cancellations;
+import eu.pisp.bpce.compose.BlockReply;
+import eu.pisp.bpce.confirm.Confirmations;
+import eu.pisp.bpce.status.PaymentStatuses;
+import eu.pisp.bpce.stet.StetApi;
+import eu.pisp.bpce.stet.StetVersion;
+import eu.pisp.bpce.tracking.PaymentTracking;
+import org.apache.camel.processor.aggregate.UseOriginalAggregationStrategy;
 import eu.pisp.bpce.broker.BrokerConnectionWatch;
 import eu.pisp.bpce.broker.EmbeddedBroker;
 import eu.pisp.bpce.establishment.EstablishmentRegistry;
@@ -56,8 +65,9 @@ public final class PispConfiguration implements CamelConfiguration {
         String brokerUrl = required(props, "pisp.broker.url");
         String clientUrl = brokerUrl;
         boolean embedded = bool(props, "pisp.broker.embedded");
+        EmbeddedBroker broker = null;
         if (embedded) {
-            EmbeddedBroker broker = new EmbeddedBroker(Path.of(required(props, "pisp.broker.data-dir")), brokerUrl,
+            broker = new EmbeddedBroker(Path.of(required(props, "pisp.broker.data-dir")), brokerUrl,
                     integer(props, "pisp.broker.max-delivery-attempts"),
                     Long.parseLong(required(props, "pisp.broker.redelivery-delay-ms")),
                     integer(props, "pisp.broker.journal-buffer-timeout-ns"));
@@ -127,6 +137,24 @@ public final class PispConfiguration implements CamelConfiguration {
                 Duration.ofMillis(Long.parseLong(required(props, "pisp.breaker.open-wait-ms"))),
                 integer(props, "pisp.breaker.half-open-calls")));
 
+        // The STET version spoken to the establishments, and the operations on a payment request built on it.
+        StetApi stet = new StetApi(StetVersion.of(required(props, "pisp.stet.version")),
+                optional(props, "pisp.aspsp.payment-path"));
+        LOG.info("STET {}: payment requests at {}", stet.version(), stet.paymentRequestsPath());
+        bind(context, "stetVersion", stet);
+        bind(context, "bankAnswers", new BankAnswers());
+        bind(context, "paymentStatuses", new PaymentStatuses(stet));
+        bind(context, "cancellations", new Cancellations(stet, Clock.systemUTC()));
+        bind(context, "confirmations", new Confirmations(stet));
+        bind(context, "paymentTracking", new PaymentTracking(
+                PaymentTracking.parseSchedule(required(props, "pisp.tracking.schedule")),
+                Duration.ofMinutes(Long.parseLong(required(props, "pisp.tracking.deadline-minutes"))),
+                Clock.systemUTC(), broker, queueName(required(props, "pisp.tracking.uri"))));
+        // The public direct: blocks run their work on a copy and bring back its outcome (BlockReply), or keep the
+        // caller's message as it is (keepCallerMessage): either way the caller's route carries on.
+        bind(context, "blockReply", new BlockReply());
+        bind(context, "keepCallerMessage", new UseOriginalAggregationStrategy(true));
+
         bind(context, "failureReasons", new FailureReasons());
         bind(context, "outcomes", new Outcomes());
         bind(context, "demoPayments", new DemoPayments());
@@ -192,6 +220,11 @@ public final class PispConfiguration implements CamelConfiguration {
         }
     }
 
+    private static String stetPaymentPath(PropertiesComponent props) {
+        return new StetApi(StetVersion.of(required(props, "pisp.stet.version")),
+                optional(props, "pisp.aspsp.payment-path")).paymentRequestsPath();
+    }
+
     /** The STET request signer with the QSealC key (pisp.signature.*), when at least one establishment signs. */
     private static StetRequestSigner requestSigner(PropertiesComponent props, EstablishmentRegistry registry) {
         long signing = registry.all().values().stream().filter(e -> e.signRequests()).count();
@@ -208,7 +241,7 @@ public final class PispConfiguration implements CamelConfiguration {
         KeyMaterial qsealc = KeyMaterial.load("pisp.signature.keystore", Path.of(path.strip()),
                 secret(props, "pisp.signature.keystore.password"), optional(props, "pisp.signature.keystore.alias"));
         StetRequestSigner signer = new StetRequestSigner(qsealc.privateKey(), optional(props, "pisp.signature.key-id"),
-                required(props, "pisp.aspsp.payment-path"), Clock.systemUTC());
+                stetPaymentPath(props), Clock.systemUTC());
         LOG.info("STET request signature on for {} establishment(s): keyId {}, QSealC {}", signing, signer.getKeyId(),
                 qsealc.describe());
         String warning = qsealc.validityWarning(Instant.now());
@@ -216,6 +249,12 @@ public final class PispConfiguration implements CamelConfiguration {
             LOG.warn("The QSealC signing certificate {}", warning);
         }
         return signer;
+    }
+
+    /** The queue's name on the broker, from a Camel JMS URI such as jms:queue:pisp.payment-tracking?options. */
+    static String queueName(String uri) {
+        String name = uri.replaceFirst("\\?.*$", "");
+        return name.substring(name.lastIndexOf(':') + 1);
     }
 
     private static void bind(CamelContext context, String name, Object bean) {

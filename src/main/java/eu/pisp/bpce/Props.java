@@ -25,6 +25,14 @@ public final class Props {
     /** True once this exchange holds the claim: only then may it be released or its outcome noted. */
     public static final String SEND_CLAIMED = "pispSendClaimed";
 
+    /** The operation under way: payment, status, cancellation or confirmation (outcome routing, logs, metrics). */
+    public static final String OPERATION = "pispOperation";
+    /** The bank's id of the payment request (STET paymentRequestResourceId), for status, cancel and confirmation. */
+    public static final String RESOURCE_ID = "pispPaymentRequestResourceId";
+    /** HTTP method and path (below the establishment's base URL) of the bank call direct:call-bank makes. */
+    public static final String BANK_METHOD = "pispBankMethod";
+    public static final String BANK_PATH = "pispBankPath";
+
     private Props() {
     }
 }

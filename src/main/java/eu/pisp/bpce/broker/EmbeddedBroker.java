@@ -83,4 +83,32 @@ public final class EmbeddedBroker extends ServiceSupport {
             LOG.info("Embedded Artemis broker stopped");
         }
     }
+
+    /**
+     * Delivers now the scheduled message of a queue whose property {@code name} equals {@code value} (a tracked
+     * payment's next check). False when there is none, or the broker is not running.
+     */
+    public boolean deliverScheduledNow(String queue, String name, String value) {
+        EmbeddedActiveMQ s = server;
+        if (s == null) {
+            return false;
+        }
+        org.apache.activemq.artemis.core.server.Queue q = s.getActiveMQServer()
+                .locateQueue(org.apache.activemq.artemis.api.core.SimpleString.of(queue));
+        if (q == null) {
+            return false;
+        }
+        for (org.apache.activemq.artemis.core.server.MessageReference ref : q.getScheduledMessages()) {
+            Object v = ref.getMessage().getObjectProperty(name);
+            if (v != null && value.equals(v.toString())) {
+                try {
+                    q.deliverScheduledMessage(ref.getMessageID());
+                    return true;
+                } catch (org.apache.activemq.artemis.api.core.ActiveMQException e) {
+                    return false;
+                }
+            }
+        }
+        return false;
+    }
 }

@@ -27,7 +27,8 @@ public final class EstablishmentBreakers {
     private static final String PERMIT = "pispBreakerPermitAt";
     private static final Set<String> ERRORS = Set.of(ErrorCode.TOKEN_UNAVAILABLE.name(),
             ErrorCode.BANK_UNAVAILABLE.name(), ErrorCode.OUTCOME_UNKNOWN.name());
-    private static final Set<String> BANK_ANSWERED = Set.of("ACCEPTED", ErrorCode.REJECTED_BY_BANK.name());
+    private static final Set<String> BANK_ANSWERED = Set.of("ACCEPTED", ErrorCode.REJECTED_BY_BANK.name(),
+            ErrorCode.PAYMENT_REQUEST_NOT_FOUND.name());
 
     private final CircuitBreakerRegistry registry;
 
@@ -77,7 +78,9 @@ public final class EstablishmentBreakers {
         CircuitBreaker breaker = registry.circuitBreaker(exchange.getProperty(Props.CDETAB, String.class));
         long nanos = System.nanoTime() - since;
         String outcome = exchange.getMessage().getHeader("pispOutcome", String.class);
-        String code = "ACCEPTED".equals(outcome) ? outcome : exchange.getMessage().getHeader("pispErrorCode", String.class);
+        // Any outcome but FAILED is an answer of the bank (a payment accepted, a status read, a cancellation requested).
+        String code = outcome != null && !"FAILED".equals(outcome) ? "ACCEPTED"
+                : exchange.getMessage().getHeader("pispErrorCode", String.class);
         // An OUTCOME_UNKNOWN that the send record gave (a redelivered message: nothing was sent now, e.g. after a
         // broker restart) says nothing of the bank: it must not open the establishment's circuit.
         boolean bankCalled = Boolean.TRUE.equals(exchange.getProperty(Props.SEND_STARTED, Boolean.class));

@@ -109,7 +109,10 @@ public final class StetRequestSigner {
 
         String date = HTTP_DATE.format(Instant.now(clock));
         String digest = digest(body);
-        String target = requestTarget("POST", establishment.baseUrl() + paymentPath);
+        // The real method and path of this call (direct:call-bank sets them); a payment POST when none is given.
+        String method = exchange.getProperty(Props.BANK_METHOD, "POST", String.class);
+        String path = exchange.getProperty(Props.BANK_PATH, paymentPath, String.class);
+        String target = requestTarget(method, establishment.baseUrl() + path);
         String signature = signature(signingString(target, date, digest, requestId));
 
         msg.setHeader("Date", date);
@@ -155,6 +158,9 @@ public final class StetRequestSigner {
 
     private static byte[] bodyBytes(Message msg) {
         Object body = msg.getBody();
+        if (body == null) {
+            return new byte[0]; // a GET: the digest of an empty body
+        }
         if (body instanceof byte[] bytes) {
             return bytes;
         }
