@@ -26,13 +26,24 @@ public final class FailureReasons {
         if (failure instanceof PaymentFailedException pfe) {
             return pfe.getReason();
         }
-        if (!Boolean.TRUE.equals(exchange.getProperty(Props.SEND_STARTED, Boolean.class))) {
+        boolean sendStarted = Boolean.TRUE.equals(exchange.getProperty(Props.SEND_STARTED, Boolean.class));
+        // A GET sets no "send started" (nothing to lose): its answer, or its lost connection, is still the bank's.
+        boolean bankAnswered = find(failure, HttpOperationFailedException.class) != null
+                || "GET".equals(exchange.getProperty(Props.BANK_METHOD, String.class))
+                && find(failure, java.io.IOException.class) != null;
+        if (!sendStarted && !bankAnswered) {
             Throwable root = rootCause(failure);
             return "Unexpected error before anything was sent to the bank: " + root.getClass().getSimpleName()
                     + (root.getMessage() == null ? "" : ": " + Masking.printable(root.getMessage()));
         }
         Establishment est = exchange.getProperty(Props.ESTABLISHMENT, Establishment.class);
-        String what = "the payment endpoint of establishment " + (est == null ? "?" : est.toString());
+        String operation = exchange.getProperty(Props.OPERATION, "payment", String.class);
+        String what = switch (operation) {
+            case "status" -> "the status read (GET payment request) at establishment ";
+            case "cancellation" -> "the cancellation (PUT payment request) at establishment ";
+            case "confirmation" -> "the confirmation of the payment request at establishment ";
+            default -> "the payment endpoint of establishment ";
+        } + (est == null ? "?" : est.toString());
         Integer attempts = exchange.getProperty(Props.ATTEMPTS, Integer.class);
         String reason = describe(what, failure);
         Long retryAfter = exchange.getProperty(eu.pisp.bpce.resilience.BankRetries.RETRY_AFTER_REFUSED, Long.class);

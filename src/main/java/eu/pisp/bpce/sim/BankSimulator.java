@@ -6,20 +6,30 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,6 +39,8 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
@@ -47,13 +59,32 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Like a real bank it can also run over HTTPS and require a client certificate ({@link #startHttps}), and verify the
  * STET HTTP signature of payment requests ({@link #verifySignatures}): both are off unless asked for.
+ *
+ * <p>The payment-requests resource is served under {@code /<cdetab>/stet/psd2/v1}, {@code .../v1.4.2} and
+ * {@code .../v1.6.2} ({@link StetApiVersion}). Each accepted payment request is kept (bounded, {@link
+ * #keepPaymentRequests}) and moves like at a bank: {@code RCVD} until the customer approves ({@link
+ * #customerApprovesAfter}, {@link #approve}), then {@code ACSP}, then {@code ACSC} once executed ({@link
+ * #executionAfter}; a deferred payment not before its requested execution date); or {@code RJCT} with a reason
+ * ({@link #reject}, {@link #rejectWhen}, {@link #customerNeverAnswers}: NOAS). The status is computed when it is read:
+ * no thread runs. {@code GET .../payment-requests/{id}} reads it, {@code PUT} cancels a deferred payment or a standing
+ * order (then {@code RJCT} DS02 on v1, {@code CANC} on the newer versions, once the customer approved the
+ * cancellation), {@code POST .../confirmation} confirms (v1.6.2 only; 405 on the others). Nothing moves unless
+ * configured: by default the customer never answers.
  */
 public final class BankSimulator {
 
     private static final Logger LOG = LoggerFactory.getLogger(BankSimulator.class);
     private static final Pattern PATH = Pattern.compile("^/(\\d{5})(/stet/psd2/.*)$");
     private static final String TOKEN_PATH = "/stet/psd2/oauth/token";
-    private static final String PAYMENT_PATH = "/stet/psd2/v1/payment-requests";
+    /** {@code /stet/psd2/<version>/payment-requests[/<id>[/confirmation]]}. */
+    private static final Pattern PAYMENT_REQUESTS = Pattern.compile(
+            "^/stet/psd2/(v1|v1\\.4\\.2|v1\\.6\\.2)/payment-requests(?:/([^/]+)(/confirmation)?)?/?$");
+    private static final ZoneId BANK_ZONE = ZoneId.of("Europe/Paris");
+    /** Top-level fields the simulator adds to a payment request it returns: a PUT may carry them back. */
+    private static final Set<String> ADDED_FIELDS = Set.of("resourceId", "paymentInformationStatus",
+            "statusReasonInformation");
+    /** Per-transaction fields the simulator adds (or a cancellation of single instructions sets). */
+    private static final Set<String> ADDED_TRANSACTION_FIELDS = Set.of("transactionStatus", "statusReasonInformation");
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Requests kept for inspection by default (tests); benchmarks keep none. */
     private static final int DEFAULT_KEEP_RECEIVED = 50_000;
@@ -67,6 +98,14 @@ public final class BankSimulator {
 
         public static Fault retryAfter(int status, int seconds) {
             return new Fault(status, "Service indisponible", 0, seconds, false, null);
+        }
+
+        /**
+         * BPCE's rate limiting: 403 with a STET error whose {@code message} carries {@code TMRQ}
+         * ({@code {"status":403,"error":"Forbidden","message":"TMRQ - Too many requests",...}}). Not processed.
+         */
+        public static Fault rateLimited() {
+            return new Fault(403, "TMRQ - Too many requests", 0, null, false, null);
         }
 
         /** Answers this status with this body as it is (not a STET ErrorModel). */
@@ -124,6 +163,26 @@ public final class BankSimulator {
     private final AtomicInteger signaturesAccepted = new AtomicInteger();
     private final AtomicInteger signaturesRefused = new AtomicInteger();
     private final Set<String> clientCertificateSubjects = ConcurrentHashMap.newKeySet();
+
+    // ---- the life of payment requests (all computed when read; see StoredPaymentRequest) ----
+    private final PaymentRequestStore paymentRequests = new PaymentRequestStore();
+    private final Map<String, ConcurrentLinkedDeque<Fault>> statusReadFaults = new ConcurrentHashMap<>();
+    private final Map<String, ConcurrentLinkedDeque<Fault>> cancellationFaults = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> statusReads = new ConcurrentHashMap<>();
+    private final AtomicInteger cancellations = new AtomicInteger();
+    private final AtomicInteger acceptedCancellations = new AtomicInteger();
+    private final AtomicInteger confirmations = new AtomicInteger();
+    private final List<RejectionRule> rejectionRules = new CopyOnWriteArrayList<>();
+    private volatile Clock clock = Clock.systemUTC();
+    private volatile Duration customerApprovesAfter;
+    private volatile Duration executionAfter;
+    private volatile Duration customerNeverAnswersAfter;
+    private volatile boolean deferredExecutionOnItsDate = true;
+    private volatile long statusReadLatencyMs;
+
+    /** A rejection decided when a payment request arrives. */
+    private record RejectionRule(Predicate<JsonNode> when, String reason, Duration after) {
+    }
 
     private BankSimulator(HttpServer server, ExecutorService executor) {
         this.server = server;
@@ -246,12 +305,15 @@ public final class BankSimulator {
         return this;
     }
 
-    /** Invalidates every token issued so far: the next payment call with one gets 403 "Token invalide". */
+    /**
+     * Invalidates every token issued so far: the next payment-requests call with one (POST, GET, PUT, confirmation)
+     * gets 403 "Token invalide".
+     */
     public void revokeAllTokens() {
         validTokens.clear();
     }
 
-    /** Answers 403 "Token invalide" to every payment request, even with a brand-new token. */
+    /** Answers 403 "Token invalide" to every payment-requests call, even with a brand-new token. */
     public void refuseEveryToken(boolean refuse) {
         this.refuseEveryToken = refuse;
     }
@@ -261,7 +323,10 @@ public final class BankSimulator {
         enqueue(tokenFaults, cdetab, count, fault);
     }
 
-    /** The next {@code count} payment requests of an establishment ("*" for any) get this fault. */
+    /**
+     * The next {@code count} payment requests (POST .../payment-requests) of an establishment ("*" for any) get this
+     * fault: a status fault is answered instead (not processed); a slow or missing answer comes after processing.
+     */
     public void failPayments(String cdetab, int count, Fault fault) {
         enqueue(paymentFaults, cdetab, count, fault);
     }
@@ -288,7 +353,151 @@ public final class BankSimulator {
         return this;
     }
 
-    /** Forgets faults, tokens and what was received. */
+
+    // ---- the life of payment requests ------------------------------------------------------------------------------
+
+    /**
+     * How many accepted payment requests are kept for GET, PUT and confirmation (default 50,000): the oldest are
+     * forgotten first (then 404). Each keeps its body bytes once, as received. 0 keeps none. Kept by {@link #reset()}.
+     */
+    public BankSimulator keepPaymentRequests(int max) {
+        paymentRequests.max(max);
+        return this;
+    }
+
+    /** The clock that dates arrivals and decides statuses and "today" (default: the system clock). Kept by reset. */
+    public BankSimulator clock(Clock clock) {
+        this.clock = Objects.requireNonNull(clock);
+        return this;
+    }
+
+    /**
+     * The customer of every payment request arriving from now on approves it this long after it arrived (RCVD ->
+     * ACSP), and approves a cancellation this long after it was asked. Null (the default): the customer never acts
+     * by itself ({@link #approve}, {@link #approveCancellation}).
+     */
+    public BankSimulator customerApprovesAfter(Duration delay) {
+        this.customerApprovesAfter = delay;
+        return this;
+    }
+
+    /**
+     * The bank executes a payment request arriving from now on (ACSP -> ACSC) this long after the customer approved
+     * it; a deferred payment or standing order not before its requested execution date (see
+     * {@link #executeDeferredOnTheirDate}). Null (the default): never by itself ({@link #execute}).
+     */
+    public BankSimulator executionAfter(Duration delay) {
+        this.executionAfter = delay;
+        return this;
+    }
+
+    /**
+     * True (the default): a payment request with a requested execution date is not executed before that date, so a
+     * deferred payment stays ACSP (and cancellable) until then. False: executed after {@link #executionAfter} anyway.
+     */
+    public BankSimulator executeDeferredOnTheirDate(boolean onTheirDate) {
+        this.deferredExecutionOnItsDate = onTheirDate;
+        return this;
+    }
+
+    /**
+     * Payment requests arriving from now on that match are rejected (RJCT with this reason, e.g. AM04 or CUST) this
+     * long after they arrived, unless already final; a rejection also stops an approved (ACSP) one. The first
+     * matching rule applies. The predicate gets the request JSON as received.
+     */
+    public BankSimulator rejectWhen(Predicate<JsonNode> onTheRequest, String reason, Duration after) {
+        rejectionRules.add(new RejectionRule(Objects.requireNonNull(onTheRequest), Objects.requireNonNull(reason),
+                after == null ? Duration.ZERO : after));
+        return this;
+    }
+
+    /**
+     * Payment requests arriving from now on that are not approved within this delay are rejected RJCT NOAS (no
+     * answer from the customer). Null (the default): they wait for ever.
+     */
+    public BankSimulator customerNeverAnswers(Duration noasAfter) {
+        this.customerNeverAnswersAfter = noasAfter;
+        return this;
+    }
+
+    /** Each status read (GET) takes this long before it is answered. */
+    public BankSimulator statusReadLatency(long ms) {
+        this.statusReadLatencyMs = ms;
+        return this;
+    }
+
+    /**
+     * The demo's bank: customers approve after 3 s, execution 3 s later, and the sample payment paid to
+     * {@value SamplePayments#REJECTED_CREDITOR_NAME} ({@link SamplePayments#rejectedJson}, {@link
+     * SamplePayments#demo}) rejected CUST (refused by the customer) 3 s after it arrived. A deferred sample stays ACSP until its date.
+     */
+    public BankSimulator demoBehaviour() {
+        return customerApprovesAfter(Duration.ofSeconds(3))
+                .executionAfter(Duration.ofSeconds(3))
+                .rejectWhen(SamplePayments::isDemoRejection, "CUST", Duration.ofSeconds(3));
+    }
+
+    /** {@code bank.demoBehaviour()}. */
+    public static BankSimulator demoLifecycle(BankSimulator bank) {
+        return bank.demoBehaviour();
+    }
+
+    /** The customer approves this payment request now (RCVD -> ACSP). False when unknown or not RCVD. */
+    public boolean approve(String resourceId) {
+        StoredPaymentRequest r = paymentRequests.get(resourceId);
+        return r != null && r.add(clock.millis(), StoredPaymentRequest.Kind.APPROVE, null, null, -1,
+                st -> st.status().equals("RCVD"));
+    }
+
+    /** The customer or the bank rejects it now (RJCT with this reason, e.g. CUST). False when unknown or final. */
+    public boolean reject(String resourceId, String reason) {
+        Objects.requireNonNull(reason, "reason");
+        StoredPaymentRequest r = paymentRequests.get(resourceId);
+        return r != null && r.add(clock.millis(), StoredPaymentRequest.Kind.REJECT, "RJCT", reason, -1,
+                st -> !st.isFinal());
+    }
+
+    /** The bank executes it now (ACSP -> ACSC). False when unknown or not ACSP. */
+    public boolean execute(String resourceId) {
+        StoredPaymentRequest r = paymentRequests.get(resourceId);
+        return r != null && r.add(clock.millis(), StoredPaymentRequest.Kind.EXECUTE, null, null, -1,
+                st -> st.status().equals("ACSP"));
+    }
+
+    /**
+     * The customer approves the pending cancellation now: RJCT DS02 (v1) or CANC DS02 (v1.4.2, v1.6.2). False when
+     * unknown or no cancellation is pending.
+     */
+    public boolean approveCancellation(String resourceId) {
+        StoredPaymentRequest r = paymentRequests.get(resourceId);
+        return r != null && r.add(clock.millis(), StoredPaymentRequest.Kind.CANCEL_APPROVE, "ADMIN", null, -1,
+                StoredPaymentRequest.State::cancellationPending);
+    }
+
+    /**
+     * The next {@code count} status reads (GET .../payment-requests/{id}) of an establishment ("*" for any) get this
+     * fault, after the token check: e.g. {@code Fault.retryAfter(429, 2)}, {@code Fault.status(500, ...)},
+     * {@link Fault#rateLimited()}, {@link Fault#slowAnswer}, {@link Fault#noAnswer()}.
+     */
+    public void failStatusReads(String cdetab, int count, Fault fault) {
+        enqueue(statusReadFaults, cdetab, count, fault);
+    }
+
+    /**
+     * The next {@code count} cancellations (PUT .../payment-requests/{id}) of an establishment ("*" for any) get this
+     * fault, after the token check: a status fault is answered instead (not processed); a slow or missing answer
+     * comes after the cancellation was recorded.
+     */
+    public void failCancellations(String cdetab, int count, Fault fault) {
+        enqueue(cancellationFaults, cdetab, count, fault);
+    }
+
+    /**
+     * Forgets faults, tokens and what was received; also the kept payment requests, the lifecycle settings
+     * ({@link #customerApprovesAfter}, {@link #executionAfter}, {@link #customerNeverAnswers}, {@link #rejectWhen}),
+     * the status-read and cancellation faults and their counters. Keeps the signature check, {@link #keepReceived},
+     * {@link #keepPaymentRequests}, {@link #rememberPayments} and the {@link #clock}.
+     */
     public void reset() {
         validTokens.clear();
         tokenRequests.clear();
@@ -307,11 +516,27 @@ public final class BankSimulator {
         tokenLatencyMs = 0;
         refuseEveryToken = false;
         unavailable = Set.of();
+        paymentRequests.clear();
+        statusReadFaults.clear();
+        cancellationFaults.clear();
+        statusReads.clear();
+        cancellations.set(0);
+        acceptedCancellations.set(0);
+        confirmations.set(0);
+        rejectionRules.clear();
+        customerApprovesAfter = null;
+        executionAfter = null;
+        customerNeverAnswersAfter = null;
+        deferredExecutionOnItsDate = true;
+        statusReadLatencyMs = 0;
     }
 
     // ---- what was seen ---------------------------------------------------------------------------------------------
 
-    /** How many injected faults were applied, by "token:" or "payment:" and kind (status-503, slow-answer...). */
+    /**
+     * How many injected faults were applied, by "token:", "payment:", "status:" or "cancellation:" and kind
+     * (status-503, slow-answer...).
+     */
     public Map<String, Integer> faultsApplied() {
         Map<String, Integer> copy = new HashMap<>();
         faultsApplied.forEach((k, v) -> copy.put(k, v.get()));
@@ -367,6 +592,76 @@ public final class BankSimulator {
         return Set.copyOf(clientCertificateSubjects);
     }
 
+    /** The status ({@code paymentInformationStatus}) of a kept payment request now, or null when unknown. */
+    public String statusOf(String resourceId) {
+        StoredPaymentRequest r = paymentRequests.get(resourceId);
+        return r == null ? null : r.stateAt(clock.millis()).status();
+    }
+
+    /** Its {@code statusReasonInformation} now (with RJCT or CANC), or null. */
+    public String statusReasonOf(String resourceId) {
+        StoredPaymentRequest r = paymentRequests.get(resourceId);
+        return r == null ? null : r.stateAt(clock.millis()).reason();
+    }
+
+    /** The {@code transactionStatus} of its transactions now (PDNG, ACSP, ACSC or RJCT), or null when unknown. */
+    public String transactionStatusOf(String resourceId) {
+        StoredPaymentRequest r = paymentRequests.get(resourceId);
+        return r == null ? null : r.stateAt(clock.millis()).transactionStatus();
+    }
+
+    /** Whether a cancellation was accepted (PUT 200) and awaits the customer's approval. */
+    public boolean cancellationPending(String resourceId) {
+        StoredPaymentRequest r = paymentRequests.get(resourceId);
+        return r != null && r.stateAt(clock.millis()).cancellationPending();
+    }
+
+    /** The STET version of the path the payment request was posted to, or null when unknown. */
+    public StetApiVersion stetVersionOf(String resourceId) {
+        StoredPaymentRequest r = paymentRequests.get(resourceId);
+        return r == null ? null : r.version;
+    }
+
+    /** The resource id the simulator gave this establishment's payment request, or null (a scan: for tests). */
+    public String resourceIdOf(String cdetab, String paymentInformationId) {
+        for (StoredPaymentRequest r : paymentRequests.all()) {
+            if (r.cdetab.equals(cdetab) && r.paymentInformationId.equals(paymentInformationId)) {
+                return r.resourceId;
+            }
+        }
+        return null;
+    }
+
+    /** How many payment requests are kept. */
+    public int storedPaymentRequests() {
+        return paymentRequests.size();
+    }
+
+    /** Status reads (GET .../payment-requests/{id}) received for this establishment, whatever their answer. */
+    public int statusReads(String cdetab) {
+        AtomicInteger n = statusReads.get(cdetab);
+        return n == null ? 0 : n.get();
+    }
+
+    public int totalStatusReads() {
+        return statusReads.values().stream().mapToInt(AtomicInteger::get).sum();
+    }
+
+    /** Cancellations (PUT .../payment-requests/{id}) received, whatever their answer. */
+    public int cancellations() {
+        return cancellations.get();
+    }
+
+    /** Cancellations answered 200 (accepted, awaiting or past the customer's approval). */
+    public int acceptedCancellations() {
+        return acceptedCancellations.get();
+    }
+
+    /** Confirmations (POST .../payment-requests/{id}/confirmation) received, whatever their answer (405 included). */
+    public int confirmations() {
+        return confirmations.get();
+    }
+
     // ---- the endpoints ---------------------------------------------------------------------------------------------
 
     private void handle(HttpExchange ex) throws IOException {
@@ -384,24 +679,57 @@ public final class BankSimulator {
             }
             Matcher m = PATH.matcher(path);
             if (!m.matches()) {
-                respond(ex, 404, error(404, "Not Found", "Unknown resource", path), null);
+                respond(ex, 404, error(404, "Unknown resource", path), null);
                 return;
             }
             String cdetab = m.group(1);
             String resource = m.group(2);
             if (unavailable.contains(cdetab)) {
-                respond(ex, 503, error(503, "Service Unavailable", "Service indisponible", path), null);
+                respond(ex, 503, error(503, "Service indisponible", path), null);
                 return;
             }
-            if (resource.equals(TOKEN_PATH) && ex.getRequestMethod().equals("POST")) {
+            String method = ex.getRequestMethod();
+            if (resource.equals(TOKEN_PATH) && method.equals("POST")) {
                 token(ex, cdetab, query, body);
-            } else if (resource.equals(PAYMENT_PATH) && ex.getRequestMethod().equals("POST")) {
-                if (!signatureAccepted(ex, cdetab, path, query, body)) {
-                    return;
+                return;
+            }
+            Matcher p = PAYMENT_REQUESTS.matcher(resource);
+            if (!p.matches()) {
+                respond(ex, 404, error(404, "Unknown resource", path), null);
+                return;
+            }
+            StetApiVersion version = StetApiVersion.ofPathSegment(p.group(1));
+            String base = "/" + cdetab + version.basePath() + "/payment-requests";
+            String resourceId = p.group(2);
+            if (resourceId == null) {
+                if (!method.equals("POST")) {
+                    respond(ex, 405, error(405, "Method Not Allowed", path), null);
+                } else if (signatureAccepted(ex, cdetab, path, query, body)) {
+                    payment(ex, cdetab, version, base, path, body);
                 }
-                payment(ex, cdetab, path, body);
+            } else if (p.group(3) != null) {
+                confirmations.incrementAndGet();
+                if (!method.equals("POST")) {
+                    respond(ex, 405, error(405, "Method Not Allowed", path), null);
+                } else if (!version.hasConfirmation()) {
+                    respond(ex, 405, error(405, "Confirmation non disponible en STET " + version.version()
+                            + (version == StetApiVersion.V1_4_2 ? " (o-confirmation, avec un jeton client)" : ""),
+                            path), null);
+                } else if (signatureAccepted(ex, cdetab, path, query, body)) {
+                    confirm(ex, cdetab, version, base, resourceId, path, body);
+                }
+            } else if (method.equals("GET")) {
+                statusReads.computeIfAbsent(cdetab, k -> new AtomicInteger()).incrementAndGet();
+                if (signatureAccepted(ex, cdetab, path, query, body)) {
+                    statusRead(ex, cdetab, version, base, resourceId, path);
+                }
+            } else if (method.equals("PUT")) {
+                cancellations.incrementAndGet();
+                if (signatureAccepted(ex, cdetab, path, query, body)) {
+                    cancel(ex, cdetab, version, resourceId, path, body);
+                }
             } else {
-                respond(ex, 404, error(404, "Not Found", "Unknown resource", path), null);
+                respond(ex, 405, error(405, "Method Not Allowed", path), null);
             }
         } catch (RuntimeException e) {
             LOG.warn("Bank simulator failed on {}: {}", ex.getRequestURI(), e.toString());
@@ -434,51 +762,386 @@ public final class BankSimulator {
         respond(ex, 200, answer, null);
     }
 
-    private void payment(HttpExchange ex, String cdetab, String path, byte[] body) throws IOException {
-        long jitter = paymentJitterMs;
-        sleep(paymentLatencyMs + (jitter > 0 ? java.util.concurrent.ThreadLocalRandom.current().nextLong(jitter) : 0));
+    /** True when the bearer token is one this establishment issued; otherwise answers 403 "Token invalide". */
+    private boolean tokenAccepted(HttpExchange ex, String cdetab, String path) throws IOException {
         String auth = ex.getRequestHeaders().getFirst("Authorization");
         String token = auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : null;
         if (refuseEveryToken || token == null || !cdetab.equals(validTokens.get(token))) {
-            respond(ex, 403, error(403, "Forbidden", "Token invalide", path), null);
+            respond(ex, 403, error(403, "Token invalide", path), null);
+            return false;
+        }
+        return true;
+    }
+
+    /** True with an X-Request-ID (and a JSON Content-Type when {@code json}); otherwise answers 400. */
+    private static boolean headersPresent(HttpExchange ex, String path, boolean json) throws IOException {
+        String requestId = ex.getRequestHeaders().getFirst("X-Request-ID");
+        String contentType = ex.getRequestHeaders().getFirst("Content-Type");
+        if (requestId == null || json && (contentType == null || !contentType.startsWith("application/json"))) {
+            respond(ex, 400, error(400, json ? "X-Request-ID and Content-Type application/json are required"
+                    : "X-Request-ID is required", path), null);
+            return false;
+        }
+        return true;
+    }
+
+    private void payment(HttpExchange ex, String cdetab, StetApiVersion version, String base, String path,
+                         byte[] body) throws IOException {
+        long jitter = paymentJitterMs;
+        sleep(paymentLatencyMs + (jitter > 0 ? java.util.concurrent.ThreadLocalRandom.current().nextLong(jitter) : 0));
+        if (!tokenAccepted(ex, cdetab, path)) {
             return;
         }
         Fault fault = next(paymentFaults, cdetab);
         if (fault != null && fault.status() > 0 && applyFault(ex, fault, path, "payment")) {
             return; // a refusal: not processed
         }
-        String requestId = ex.getRequestHeaders().getFirst("X-Request-ID");
-        String contentType = ex.getRequestHeaders().getFirst("Content-Type");
-        if (requestId == null || contentType == null || !contentType.startsWith("application/json")) {
-            respond(ex, 400, error(400, "Bad Request", "X-Request-ID and Content-Type application/json are required",
-                    path), null);
+        if (!headersPresent(ex, path, true)) {
             return;
         }
+        JsonNode n;
         String pid;
         try {
-            JsonNode n = JSON.readTree(body);
-            pid = n.path("paymentInformationId").asText(null);
+            n = JSON.readTree(body);
+            pid = n == null ? null : n.path("paymentInformationId").asText(null);
         } catch (IOException e) {
+            n = null;
             pid = null;
         }
-        if (pid == null) {
-            respond(ex, 400, error(400, "Bad Request", "Requête invalide", path), null);
+        if (pid == null || !n.isObject()) {
+            respond(ex, 400, error(400, "Requête invalide", path), null);
             return;
         }
         int seen = rememberPayments
                 ? processedPayments.computeIfAbsent(cdetab + "/" + pid, k -> new AtomicInteger()).incrementAndGet() : 1;
+        String resourceId = UUID.randomUUID().toString().replace("-", "");
+        if (seen == 1) {
+            keep(resourceId, cdetab, pid, version, body, n);
+        }
         if (fault != null && applyFault(ex, fault, path, "payment")) {
             return; // processed, but the answer is slow or missing
         }
         if (seen > 1) {
-            respond(ex, 409, error(409, "Conflict", "Paiement en double", path), null);
+            respond(ex, 409, error(409, "Paiement en double", path), null);
             return;
         }
-        String resourceId = UUID.randomUUID().toString().replace("-", "");
-        String consent = "https://www." + cdetab + ".live.api.89c3.com/89c3api/accueil?paymentRequestRessourceId="
-                + resourceId + "&nonce=" + UUID.randomUUID().toString().substring(0, 8);
         respond(ex, 201, "{\"appliedAuthenticationApproach\":\"REDIRECT\",\"_links\":{\"consentApproval\":{\"href\":\""
-                + consent + "\"}}}", "/" + cdetab + PAYMENT_PATH + "/" + resourceId);
+                + consentLink(cdetab, resourceId, false) + "\"}}}", base + "/" + resourceId);
+    }
+
+    private static String consentLink(String cdetab, String resourceId, boolean cancellation) {
+        return "https://www." + cdetab + ".live.api.89c3.com/89c3api/accueil?paymentRequestRessourceId="
+                + resourceId + "&nonce=" + UUID.randomUUID().toString().substring(0, 8)
+                + (cancellation ? "&operation=annulation" : "");
+    }
+
+    /** Keeps an accepted payment request with its script, from the settings of now. */
+    private void keep(String resourceId, String cdetab, String pid, StetApiVersion version, byte[] body,
+                      JsonNode request) {
+        long now = clock.millis();
+        RejectionRule rule = null;
+        for (RejectionRule r : rejectionRules) {
+            try {
+                if (r.when().test(request)) {
+                    rule = r;
+                    break;
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("Bank simulator rejection rule failed: {}", e.toString());
+            }
+        }
+        boolean instant = "INST".equals(request.path("paymentTypeInformation").path("localInstrument").asText());
+        boolean standingOrder = hasAny(request, "frequency", "endDate", "executionRule");
+        OffsetDateTime requested = earliestExecutionDate(request);
+        StoredPaymentRequest.Timing timing = instant ? StoredPaymentRequest.Timing.INSTANT
+                : standingOrder ? StoredPaymentRequest.Timing.STANDING_ORDER : StoredPaymentRequest.Timing.SINGLE;
+        Duration approve = customerApprovesAfter;
+        Duration noas = customerNeverAnswersAfter;
+        Duration execution = executionAfter;
+        long notBefore = deferredExecutionOnItsDate && requested != null && !instant
+                ? requested.toInstant().toEpochMilli() : -1;
+        paymentRequests.add(new StoredPaymentRequest(resourceId, cdetab.intern(), pid, version, body, now, timing,
+                requested == null ? null : requested.toLocalDate(),
+                approve == null ? -1 : now + approve.toMillis(),
+                rule == null ? -1 : now + rule.after().toMillis(), rule == null ? null : rule.reason(),
+                noas == null ? -1 : now + noas.toMillis(),
+                execution == null ? -1 : execution.toMillis(), notBefore));
+    }
+
+    private static boolean hasAny(JsonNode request, String... fields) {
+        for (String f : fields) {
+            if (present(request.get(f))) {
+                return true;
+            }
+            for (JsonNode tx : request.path("creditTransferTransaction")) {
+                if (present(tx.get(f))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean present(JsonNode n) {
+        return n != null && !n.isNull() && !(n.isTextual() && n.asText().isBlank());
+    }
+
+    /** The earliest {@code requestedExecutionDate}, at payment or transaction level, or null. */
+    private static OffsetDateTime earliestExecutionDate(JsonNode request) {
+        OffsetDateTime earliest = executionDate(request.get("requestedExecutionDate"));
+        for (JsonNode tx : request.path("creditTransferTransaction")) {
+            OffsetDateTime d = executionDate(tx.get("requestedExecutionDate"));
+            if (d != null && (earliest == null || d.isBefore(earliest))) {
+                earliest = d;
+            }
+        }
+        return earliest;
+    }
+
+    private static OffsetDateTime executionDate(JsonNode n) {
+        if (n == null || !n.isTextual()) {
+            return null;
+        }
+        try {
+            return OffsetDateTime.parse(n.asText());
+        } catch (DateTimeParseException notADateTime) {
+            try {
+                return LocalDate.parse(n.asText()).atStartOfDay(BANK_ZONE).toOffsetDateTime();
+            } catch (DateTimeParseException notADate) {
+                return null;
+            }
+        }
+    }
+
+    /** The kept payment request of this establishment, or null after answering 404. */
+    private StoredPaymentRequest find(HttpExchange ex, String cdetab, String resourceId, String path)
+            throws IOException {
+        StoredPaymentRequest r = paymentRequests.get(resourceId);
+        if (r == null || !r.cdetab.equals(cdetab)) {
+            respond(ex, 404, error(404, "Demande de paiement inconnue", path), null);
+            return null;
+        }
+        return r;
+    }
+
+    private void statusRead(HttpExchange ex, String cdetab, StetApiVersion version, String base, String resourceId,
+                            String path) throws IOException {
+        sleep(statusReadLatencyMs);
+        if (!tokenAccepted(ex, cdetab, path)) {
+            return;
+        }
+        Fault fault = next(statusReadFaults, cdetab);
+        if (fault != null && applyFault(ex, fault, path, "status")) {
+            return; // refused, or no answer; a slow answer goes on after its delay
+        }
+        if (!headersPresent(ex, path, false)) {
+            return;
+        }
+        StoredPaymentRequest r = find(ex, cdetab, resourceId, path);
+        if (r != null) {
+            respond(ex, 200, halPaymentRequest(r, version, base), null);
+        }
+    }
+
+    /**
+     * {@code {"paymentRequest": <the request as received + resourceId, paymentInformationStatus,
+     * statusReasonInformation, creditTransferTransaction[].transactionStatus>, "_links": {"self": ..., "confirmation": ...}}}.
+     */
+    private String halPaymentRequest(StoredPaymentRequest r, StetApiVersion version, String base) throws IOException {
+        StoredPaymentRequest.State state = r.stateAt(clock.millis());
+        ObjectNode received = (ObjectNode) JSON.readTree(r.body);
+        ObjectNode request = JSON.createObjectNode();
+        request.put("resourceId", r.resourceId);
+        ADDED_FIELDS.forEach(received::remove);
+        request.setAll(received);
+        request.put("paymentInformationStatus", state.status());
+        if (state.reason() != null) {
+            request.put("statusReasonInformation", state.reason());
+        }
+        for (JsonNode tx : request.path("creditTransferTransaction")) {
+            if (tx instanceof ObjectNode t) {
+                t.put("transactionStatus", state.transactionStatus());
+            }
+        }
+        ObjectNode hal = JSON.createObjectNode();
+        hal.set("paymentRequest", request);
+        ObjectNode links = hal.putObject("_links");
+        links.putObject("self").put("href", base + "/" + r.resourceId);
+        if (version.hasConfirmation() && !state.confirmed() && !state.isFinal()) {
+            links.putObject("confirmation").put("href", base + "/" + r.resourceId + "/confirmation");
+        }
+        return JSON.writeValueAsString(hal);
+    }
+
+    private void cancel(HttpExchange ex, String cdetab, StetApiVersion version, String resourceId, String path,
+                        byte[] body) throws IOException {
+        if (!tokenAccepted(ex, cdetab, path)) {
+            return;
+        }
+        Fault fault = next(cancellationFaults, cdetab);
+        if (fault != null && fault.status() > 0 && applyFault(ex, fault, path, "cancellation")) {
+            return; // a refusal: not processed
+        }
+        if (!headersPresent(ex, path, true)) {
+            return;
+        }
+        StoredPaymentRequest r = find(ex, cdetab, resourceId, path);
+        if (r == null) {
+            return;
+        }
+        JsonNode asked;
+        try {
+            asked = JSON.readTree(body);
+        } catch (IOException e) {
+            asked = null;
+        }
+        if (asked == null || !asked.isObject()) {
+            respond(ex, 400, error(400, "Requête invalide", path), null);
+            return;
+        }
+        String refusal = cancellationRefusal(r, version, (ObjectNode) asked);
+        if (refusal != null) {
+            respond(ex, 400, error(400, refusal, path), null);
+            return;
+        }
+        String reason = reasonCode(asked.get("statusReasonInformation"));
+        Duration approve = customerApprovesAfter;
+        if (!r.add(clock.millis(), StoredPaymentRequest.Kind.CANCEL_REQUEST, version.cancelledStatus(), reason,
+                approve == null ? -1 : approve.toMillis(), st -> !st.isFinal())) {
+            respond(ex, 400, error(400, "Annulation impossible: la demande de paiement est au statut final "
+                    + r.stateAt(clock.millis()).status(), path), null);
+            return;
+        }
+        acceptedCancellations.incrementAndGet();
+        if (fault != null && applyFault(ex, fault, path, "cancellation")) {
+            return; // processed, but the answer is slow or missing
+        }
+        respond(ex, 200, "{\"appliedAuthenticationApproach\":\"REDIRECT\",\"_links\":{\"consentApproval\":{\"href\":\""
+                + consentLink(cdetab, resourceId, true) + "\"}}}", null);
+    }
+
+    /** Why this PUT cannot cancel the payment request, or null when it can. */
+    private String cancellationRefusal(StoredPaymentRequest r, StetApiVersion version, ObjectNode asked)
+            throws IOException {
+        String status = asked.path("paymentInformationStatus").asText(null);
+        if (!version.cancelledStatus().equals(status)) {
+            return "Annulation: paymentInformationStatus doit valoir " + version.cancelledStatus() + " (STET "
+                    + version.version() + ")";
+        }
+        String reason = reasonCode(asked.get("statusReasonInformation"));
+        if (reason == null || !version.cancellationReasons().contains(reason)) {
+            return "Annulation: statusReasonInformation doit valoir " + (version.cancellationReasons().size() == 1
+                    ? "DS02" : "DS02, DUPL, FRAD ou TECH");
+        }
+        JsonNode original = withoutAddedFields((ObjectNode) JSON.readTree(r.body));
+        String changed = firstDifference(original, withoutAddedFields(asked.deepCopy()), "");
+        if (changed != null) {
+            return "Annulation: seuls paymentInformationStatus et statusReasonInformation peuvent changer; modifié: "
+                    + (changed.isEmpty() ? "/" : changed);
+        }
+        String now = r.stateAt(clock.millis()).status();
+        if (StoredPaymentRequest.State.isFinal(now)) {
+            return "Annulation impossible: la demande de paiement est au statut final " + now;
+        }
+        if (r.timing == StoredPaymentRequest.Timing.INSTANT) {
+            return "Annulation impossible: un virement instantané ne peut pas être annulé";
+        }
+        LocalDate today = LocalDate.ofInstant(clock.instant(), BANK_ZONE);
+        if (r.timing == StoredPaymentRequest.Timing.SINGLE
+                && (r.requestedExecutionDate == null || !r.requestedExecutionDate.isAfter(today))) {
+            return "Annulation impossible: seuls les virements différés (J+1 ou après) et permanents sont annulables";
+        }
+        return null;
+    }
+
+    /** The reason code of a {@code statusReasonInformation}: a string, or the first string of an array. */
+    private static String reasonCode(JsonNode n) {
+        if (n == null) {
+            return null;
+        }
+        if (n.isArray()) {
+            return n.size() > 0 && n.get(0).isTextual() ? n.get(0).asText() : null;
+        }
+        return n.isTextual() ? n.asText() : null;
+    }
+
+    private static ObjectNode withoutAddedFields(ObjectNode request) {
+        ADDED_FIELDS.forEach(request::remove);
+        for (JsonNode tx : request.path("creditTransferTransaction")) {
+            if (tx instanceof ObjectNode t) {
+                ADDED_TRANSACTION_FIELDS.forEach(t::remove);
+            }
+        }
+        return request;
+    }
+
+    /** The JSON pointer of the first difference between two documents, or null when they are equal. */
+    private static String firstDifference(JsonNode a, JsonNode b, String pointer) {
+        if (a.isObject() && b.isObject()) {
+            for (Iterator<String> names = a.fieldNames(); names.hasNext(); ) {
+                String name = names.next();
+                String child = pointer + "/" + name;
+                if (!b.has(name)) {
+                    return child;
+                }
+                String d = firstDifference(a.get(name), b.get(name), child);
+                if (d != null) {
+                    return d;
+                }
+            }
+            for (Iterator<String> names = b.fieldNames(); names.hasNext(); ) {
+                String name = names.next();
+                if (!a.has(name)) {
+                    return pointer + "/" + name;
+                }
+            }
+            return null;
+        }
+        if (a.isArray() && b.isArray()) {
+            for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
+                if (i >= a.size() || i >= b.size()) {
+                    return pointer + "/" + i;
+                }
+                String d = firstDifference(a.get(i), b.get(i), pointer + "/" + i);
+                if (d != null) {
+                    return d;
+                }
+            }
+            return null;
+        }
+        if (a.isNumber() && b.isNumber()) {
+            return a.decimalValue().compareTo(b.decimalValue()) == 0 ? null : pointer;
+        }
+        return a.equals(b) ? null : pointer;
+    }
+
+    private void confirm(HttpExchange ex, String cdetab, StetApiVersion version, String base, String resourceId,
+                         String path, byte[] body) throws IOException {
+        if (!tokenAccepted(ex, cdetab, path) || !headersPresent(ex, path, true)) {
+            return;
+        }
+        StoredPaymentRequest r = find(ex, cdetab, resourceId, path);
+        if (r == null) {
+            return;
+        }
+        JsonNode asked;
+        try {
+            asked = JSON.readTree(body);
+        } catch (IOException e) {
+            asked = null;
+        }
+        if (asked == null || !asked.isObject() || asked.path("nonce").asText("").isBlank()
+                || asked.path("psuAuthenticationFactor").asText("").isBlank()) {
+            respond(ex, 400, error(400, "Confirmation: nonce et psuAuthenticationFactor sont requis", path), null);
+            return;
+        }
+        if (!r.add(clock.millis(), StoredPaymentRequest.Kind.CONFIRM, null, null, -1,
+                st -> st.status().equals("RCVD") || st.status().equals("ACSP"))) {
+            respond(ex, 400, error(400, "Confirmation impossible au statut " + r.stateAt(clock.millis()).status(),
+                    path), null);
+            return;
+        }
+        respond(ex, 200, halPaymentRequest(r, version, base), null);
     }
 
     /** True when the signature is not checked or is valid; otherwise answers the refusal and returns false. */
@@ -495,8 +1158,7 @@ public final class BankSimulator {
             return true;
         }
         signaturesRefused.incrementAndGet();
-        String error = failure.status() == 400 ? "Bad Request" : "Unauthorized";
-        respond(ex, failure.status(), error(failure.status(), error, failure.message(), path), null);
+        respond(ex, failure.status(), error(failure.status(), failure.message(), path), null);
         return false;
     }
 
@@ -517,16 +1179,35 @@ public final class BankSimulator {
                 ex.getResponseHeaders().add("Retry-After", String.valueOf(fault.retryAfterSeconds()));
             }
             respond(ex, fault.status(), fault.rawBody() != null ? fault.rawBody()
-                    : error(fault.status(), "Error", fault.message(), path), null);
+                    : error(fault.status(), fault.message(), path), null);
             return true;
         }
         return false;
     }
 
-    private static String error(int status, String error, String message, String path) {
-        return "{\"timestamp\":\"" + Instant.now() + "\",\"status\":" + status + ",\"error\":\"" + error
+    /** A STET ErrorModel: {@code {"timestamp","status","error" (the HTTP reason phrase),"message","path"}}. */
+    private static String error(int status, String message, String path) {
+        return "{\"timestamp\":\"" + Instant.now() + "\",\"status\":" + status + ",\"error\":\"" + reason(status)
                 + "\",\"message\":\"" + (message == null ? "" : message.replace("\"", "'")) + "\",\"path\":\""
                 + path + "\"}";
+    }
+
+    private static String reason(int status) {
+        return switch (status) {
+            case 400 -> "Bad Request";
+            case 401 -> "Unauthorized";
+            case 403 -> "Forbidden";
+            case 404 -> "Not Found";
+            case 405 -> "Method Not Allowed";
+            case 408 -> "Request Timeout";
+            case 409 -> "Conflict";
+            case 429 -> "Too Many Requests";
+            case 500 -> "Internal Server Error";
+            case 502 -> "Bad Gateway";
+            case 503 -> "Service Unavailable";
+            case 504 -> "Gateway Timeout";
+            default -> "Error";
+        };
     }
 
     private void record(HttpExchange ex, String path, String query, byte[] body) {
@@ -546,6 +1227,10 @@ public final class BankSimulator {
     private static void respond(HttpExchange ex, int status, String json, String location) throws IOException {
         byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().add("Content-Type", "application/json;charset=UTF-8");
+        String requestId = ex.getRequestHeaders().getFirst("X-Request-ID");
+        if (requestId != null) {
+            ex.getResponseHeaders().add("X-Request-ID", requestId);
+        }
         if (location != null) {
             ex.getResponseHeaders().add("Location", location);
         }

@@ -25,6 +25,8 @@ import com.sun.net.httpserver.Headers;
  * What a bank checks on a signed STET request (HTTP Signatures, draft-cavage): the {@code Signature} header names the
  * expected keyId and rsa-sha256, covers at least {@code (request-target) date digest x-request-id}, verifies with the
  * TPP's QSealC public key; the {@code Digest} is the SHA-256 of the body received; the {@code Date} is recent.
+ * The same for every method (GET, PUT, POST): the request target is the request's own method and path. A request
+ * without a body (a GET) need not carry nor sign a {@code Digest}; when it carries one, it must match the empty body.
  * Written independently of the module's signer: it rebuilds the signing string from the request as received.
  */
 public final class SignatureCheck {
@@ -34,6 +36,8 @@ public final class SignatureCheck {
     }
 
     static final List<String> REQUIRED_HEADERS = List.of("(request-target)", "date", "digest", "x-request-id");
+    /** Without a body there is nothing to digest. */
+    static final List<String> REQUIRED_HEADERS_WITHOUT_BODY = List.of("(request-target)", "date", "x-request-id");
     private static final Pattern PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
 
     private final PublicKey key;
@@ -76,14 +80,17 @@ public final class SignatureCheck {
             return new Failure(401, "Signature: algorithme non supporté");
         }
         List<String> names = Arrays.asList(signed.toLowerCase(Locale.ROOT).trim().split("\\s+"));
-        if (!names.containsAll(REQUIRED_HEADERS)) {
-            return new Failure(401, "Signature: les en-têtes (request-target) date digest x-request-id doivent être signés");
+        boolean hasBody = body != null && body.length > 0;
+        if (!names.containsAll(hasBody ? REQUIRED_HEADERS : REQUIRED_HEADERS_WITHOUT_BODY)) {
+            return new Failure(401, hasBody
+                    ? "Signature: les en-têtes (request-target) date digest x-request-id doivent être signés"
+                    : "Signature: les en-têtes (request-target) date x-request-id doivent être signés");
         }
         String digest = headers.getFirst("Digest");
-        if (digest == null) {
+        if (digest == null && (hasBody || names.contains("digest"))) {
             return new Failure(400, "Digest absent");
         }
-        if (!digest.equals("SHA-256=" + sha256(body))) {
+        if (digest != null && !digest.equals("SHA-256=" + sha256(body == null ? new byte[0] : body))) {
             return new Failure(400, "Digest invalide: il ne correspond pas au corps de la requête");
         }
         String date = headers.getFirst("Date");
