@@ -23,8 +23,14 @@ public final class PispApplication {
         Main main = create(Map.of());
         if (Boolean.parseBoolean(setting("pisp.demo.enabled", "false"))) {
             int port = Integer.parseInt(setting("pisp.demo.bank-port", "18089"));
-            BankSimulator bank = BankSimulator.start(port);
+            // A bank whose customers approve and whose payments execute within seconds; one sample is rejected.
+            BankSimulator bank = BankSimulator.demoLifecycle(BankSimulator.start(port));
             main.addOverrideProperty("pisp.aspsp.base-url-template", bank.baseUrlTemplate());
+            // The example flow (routes/examples/): pay, track to the final status, log each change.
+            main.addOverrideProperty("camel.main.routes-include-pattern",
+                    "file:routes/*.yaml,file:routes/examples/*.yaml");
+            main.addOverrideProperty("pisp.demo.send-to", "{{pisp.example.orders.uri}}");
+            main.addOverrideProperty("pisp.tracking.schedule", setting("pisp.tracking.schedule", "2s"));
             if (setting("pisp.client-id", "").isBlank()) {
                 main.addOverrideProperty("pisp.client-id", "PSDFR-ACPR-12345");
             }

@@ -25,7 +25,8 @@ public final class DemoPayments {
             exchange.getMessage().setBody("{\"paymentInformationId\": \"" + id + "\", not json");
         } else {
             String cdetab = ESTABLISHMENTS.get((int) (n % ESTABLISHMENTS.size()));
-            exchange.getMessage().setBody(SamplePayments.json(id, SamplePayments.iban(cdetab, n)));
+            // Mostly immediate payments; a deferred one, and one the customer rejects (SamplePayments.demo).
+            exchange.getMessage().setBody(SamplePayments.demo(n, id, SamplePayments.iban(cdetab, n)));
         }
         exchange.getMessage().setHeader("JMSCorrelationID", id);
     }

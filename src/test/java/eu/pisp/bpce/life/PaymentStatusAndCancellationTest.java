@@ -243,4 +243,24 @@ class PaymentStatusAndCancellationTest {
         assertEquals("PAYMENT_REQUEST_NOT_FOUND", e.getMessage().getHeader("pispErrorCode"));
         assertEquals("reached", e.getMessage().getHeader("afterBlock"));
     }
+
+    /** Another Camel application's flow uses a block by its Kamelet name only. */
+    @Test
+    void aFlowThatOnlyNamesTheKameletReadsTheStatus() throws Exception {
+        String id = accepted(immediate("KAMELET-1", "17515"));
+        module.context().addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:test-kamelet").routeId("test-kamelet")
+                        .to("kamelet:pisp-get-payment-request-action?cdetab=17515");
+            }
+        });
+
+        Exchange e = module.producer().request("direct:test-kamelet",
+                x -> x.getMessage().setHeader("paymentRequestResourceId", id));
+
+        assertEquals("STATUS", outcome(e));
+        assertEquals("RCVD", body(e).get("status").asText());
+        assertEquals(1, module.bank().statusReads("17515"));
+    }
 }
