@@ -6,6 +6,7 @@
 # BENCH_HEAP (256m), BENCH_GC (-XX:+UseParallelGC), BENCH_OPTS (more JVM options), PROFILE=1 (JFR recording of the
 # whole run, where the module's time goes printed at the end).
 #   bench/run.sh heap       3 minutes of load, the used heap after GC every 30 s
+#   bench/run.sh tracking   end-to-end initiation alone against the same with 500 payments being tracked, alternating
 #   bench/run.sh jdbc       end to end on the file store against the jdbc store (a throwaway PostgreSQL), alternating;
 #                           then claims per second of the jdbc store per pool size
 set -euo pipefail

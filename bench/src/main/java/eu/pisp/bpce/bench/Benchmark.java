@@ -87,6 +87,10 @@ public final class Benchmark {
         props.put("pisp.concurrent-consumers", System.getProperty("bench.consumers", "32"));
         // Per-payment INFO lines are an audit trail in production; here they would measure the console.
         props.put("camel.main.routes-include-pattern", "file:routes/*.yaml");
+        if (which.equals("tracking")) {
+            // Each tracked payment (its customer never answers) is read again every second, as hard as tracking goes.
+            props.put("pisp.tracking.schedule", "1s");
+        }
         moduleProps = props;
         if (which.equals("jdbc")) {
             // The module is started (twice per store) by the phase itself.
@@ -121,10 +125,49 @@ public final class Benchmark {
         if (which.contains("heap")) {
             heapOverTime(template);
         }
+        if (which.equals("tracking")) {
+            trackingBesideInitiation(template);
+        }
         long heapEnd = usedHeapAfterGc();
         printTables(heapStart, heapEnd);
         module.stop();
         bank.stop();
+    }
+
+    /**
+     * Does tracking starve initiation? End-to-end initiation alone, then with 500 payments being tracked (each read
+     * every second: far more than the default schedule), alternating: the tracking consumers are stopped for the
+     * "alone" rounds. The first pair is a warm-up and not counted.
+     */
+    private void trackingBesideInitiation(ProducerTemplate template) throws Exception {
+        int tracked = Integer.getInteger("bench.tracked", 500);
+        for (int i = 0; i < tracked; i++) {
+            String body = SamplePayments.json("TRACKED-" + i, SamplePayments.iban(ESTABLISHMENTS[i % 5], i));
+            Exchange paid = template.request("direct:initiate-payment", e -> e.getMessage().setBody(body));
+            template.send("direct:track-payment-request", e -> e.getMessage().setBody(paid.getMessage().getBody()));
+        }
+        org.apache.camel.spi.RouteController routes = module.getCamelContext().getRouteController();
+        List<Double> ratios = new ArrayList<>();
+        for (int round = 0; round <= 2; round++) {
+            String tag = round == 0 ? " (warm-up)" : " round " + round;
+            routes.stopRoute("check-tracked-payment");
+            int rowsBefore = rows.size();
+            endToEnd("initiation alone" + tag, 0, round == 0 ? warmup : Duration.ofSeconds(5));
+            double alone = Double.parseDouble(rows.get(rowsBefore)[1]);
+            routes.startRoute("check-tracked-payment");
+            int readsBefore = bank.totalStatusReads();
+            long t0 = System.nanoTime();
+            endToEnd("initiation with " + tracked + " payments tracked" + tag, 0, Duration.ofSeconds(5));
+            double readsPerSecond = (bank.totalStatusReads() - readsBefore) / ((System.nanoTime() - t0) / 1e9);
+            double with = Double.parseDouble(rows.get(rowsBefore + 1)[1]);
+            notes.add(String.format(Locale.ROOT, "tracking%s: %.0f status reads/s while initiating; initiation with "
+                    + "tracking / alone = %.2f", tag, readsPerSecond, with / alone));
+            if (round > 0) {
+                ratios.add(with / alone);
+            }
+        }
+        notes.add(String.format(Locale.ROOT, "tracking: initiation kept %s of its rate (rounds 1-2)",
+                ratios.stream().map(r -> String.format(Locale.ROOT, "%.0f %%", 100 * r)).toList()));
     }
 
     private void printTables(long heapStart, long heapEnd) {
