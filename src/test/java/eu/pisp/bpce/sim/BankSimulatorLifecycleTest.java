@@ -446,7 +446,7 @@ class BankSimulatorLifecycleTest {
         String immediate = post(V1, "13807", token, SamplePayments.demo(1, pid(), SamplePayments.iban("13807", 27)));
         await().atMost(AT_MOST).until(() -> "ACSC".equals(bank.statusOf(immediate)));
         assertEquals("RJCT", bank.statusOf(rejected));
-        assertEquals("AM04", bank.statusReasonOf(rejected));
+        assertEquals("CUST", bank.statusReasonOf(rejected));
         assertEquals("ACSP", bank.statusOf(deferred), "executed on its date, D+2");
     }
 
