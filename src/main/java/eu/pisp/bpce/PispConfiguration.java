@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutorService;
 
 import eu.pisp.bpce.broker.BrokerConnectionFactory;
 import eu.pisp.bpce.broker.BrokerConnectionWatch;
+import eu.pisp.bpce.broker.BrokerSecurity;
 import eu.pisp.bpce.broker.EmbeddedBroker;
 import eu.pisp.bpce.establishment.EstablishmentRegistry;
 import eu.pisp.bpce.outcome.FailureReasons;
@@ -56,11 +57,15 @@ public final class PispConfiguration implements CamelConfiguration {
         String brokerUrl = required(props, "pisp.broker.url");
         String clientUrl = brokerUrl;
         boolean embedded = bool(props, "pisp.broker.embedded");
+        EmbeddedBroker broker = null;
         if (embedded) {
-            EmbeddedBroker broker = new EmbeddedBroker(Path.of(required(props, "pisp.broker.data-dir")), brokerUrl,
+            broker = new EmbeddedBroker(Path.of(required(props, "pisp.broker.data-dir")), brokerUrl,
                     integer(props, "pisp.broker.max-delivery-attempts"),
                     Long.parseLong(required(props, "pisp.broker.redelivery-delay-ms")),
-                    integer(props, "pisp.broker.journal-buffer-timeout-ns"));
+                    integer(props, "pisp.broker.journal-buffer-timeout-ns"), brokerSecurity(props),
+                    jmsQueue(optional(props, "pisp.source.uri")),
+                    java.util.stream.Stream.of("pisp.accepted.uri", "pisp.failed.uri")
+                            .map(k -> jmsQueue(optional(props, k))).filter(q -> q != null).toList());
             broker.start();
             context.addService(broker, true, false);
             clientUrl = EmbeddedBroker.IN_VM_URL;
@@ -76,10 +81,13 @@ public final class PispConfiguration implements CamelConfiguration {
             connectionFactory.setRetryInterval(Long.parseLong(required(props, "pisp.broker.retry-interval-ms")));
             connectionFactory.setRetryIntervalMultiplier(2.0);
             connectionFactory.setMaxRetryInterval(Long.parseLong(required(props, "pisp.broker.max-retry-interval-ms")));
+            // The module's own account on an existing broker (the embedded one trusts its in-VM connections).
+            props.resolveProperty("pisp.broker.user").filter(s -> !s.isBlank()).ifPresent(connectionFactory::setUser);
+            char[] password = secret(props, "pisp.broker.password");
+            if (password.length > 0) {
+                connectionFactory.setPassword(new String(password));
+            }
         }
-        props.resolveProperty("pisp.broker.user").filter(s -> !s.isBlank()).ifPresent(connectionFactory::setUser);
-        props.resolveProperty("pisp.broker.password").filter(s -> !s.isBlank())
-                .ifPresent(connectionFactory::setPassword);
         bind(context, "pispConnectionFactory", connectionFactory);
 
         EstablishmentRegistry registry = EstablishmentRegistry.load(
@@ -132,11 +140,37 @@ public final class PispConfiguration implements CamelConfiguration {
         bind(context, "demoPayments", new DemoPayments());
 
         configureTransportSecurity(context, props);
+        warnAboutTlsWithoutClientCertificate(props, registry);
         bind(context, "requestSigner", requestSigner(props, registry));
         // camel.component.http(s).header-filter-strategy: lets the signed Date header through.
         bind(context, "pispHttpHeaderFilter", new BankHttpHeaderFilter());
         // Used by log: steps when camel.main.log-mask=true: IBANs, tokens and passwords masked.
         bind(context, MaskingFormatter.CUSTOM_LOG_MASK_REF, new LogMask());
+    }
+
+    /** pisp.broker.security.*, user, password, roles and TLS of the embedded broker's TCP acceptor. */
+    private static BrokerSecurity brokerSecurity(PropertiesComponent props) {
+        String tlsKeystore = optional(props, "pisp.broker.tls.keystore.path");
+        BrokerSecurity.Tls tls = tlsKeystore.isBlank() ? null
+                : new BrokerSecurity.Tls(tlsKeystore, secret(props, "pisp.broker.tls.keystore.password"));
+        if (tls != null) {
+            // Opened now, so that a wrong path or password stops the start with a message naming the property.
+            KeyMaterial.loadStore("pisp.broker.tls.keystore", Path.of(tlsKeystore), tls.keystorePassword());
+        }
+        return new BrokerSecurity(bool(props, "pisp.broker.security.enabled"), optional(props, "pisp.broker.user"),
+                secret(props, "pisp.broker.password"),
+                BrokerSecurity.parseRoles(optional(props, "pisp.broker.user-roles")), tls);
+    }
+
+    /** The queue of a jms: URI (jms:queue:NAME?..., jms:NAME), or null for another transport. */
+    static String jmsQueue(String uri) {
+        if (uri == null || !uri.startsWith("jms:")) {
+            return null;
+        }
+        String rest = uri.substring(4);
+        int q = rest.indexOf('?');
+        rest = q < 0 ? rest : rest.substring(0, q);
+        return rest.startsWith("queue:") ? rest.substring(6) : rest.startsWith("topic:") ? null : rest;
     }
 
     /** The send record's store, by pisp.send-record.store: file (one instance) or jdbc (shared by every instance). */
@@ -189,6 +223,32 @@ public final class PispConfiguration implements CamelConfiguration {
             // On the http component too: with TLS configured, even an http:// template is called over TLS.
             context.getComponent("http", HttpComponent.class).setSslContextParameters(tls);
             context.getComponent("https", HttpComponent.class).setSslContextParameters(tls);
+        }
+    }
+
+    /**
+     * BPCE's endpoints require mutual TLS: an https bank off this host with no QWAC configured means every call will be
+     * refused. Said loudly at start, not discovered at the first payment.
+     */
+    private static void warnAboutTlsWithoutClientCertificate(PropertiesComponent props, EstablishmentRegistry registry) {
+        if (!optional(props, "pisp.tls.keystore.path").isBlank()) {
+            return;
+        }
+        registry.all().values().stream().map(e -> e.baseUrl()).filter(u -> u.startsWith("https://"))
+                .filter(u -> !loopbackUrl(u)).findFirst().ifPresent(u -> LOG.warn("SECURITY WARNING: establishments "
+                        + "are called over https off this host (e.g. {}) WITHOUT A CLIENT CERTIFICATE: "
+                        + "pisp.tls.keystore.path is empty. BPCE's token and payment endpoints require mutual TLS with "
+                        + "the TPP's eIDAS QWAC: every call will be refused. Set pisp.tls.keystore.path (and its "
+                        + "password).", u));
+    }
+
+    /** A loopback host written as such (no name lookup at start: the banks' names may not resolve here). */
+    private static boolean loopbackUrl(String url) {
+        try {
+            String host = java.net.URI.create(url).getHost();
+            return host != null && (host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]"));
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 

@@ -85,6 +85,14 @@ public final class Benchmark {
         props.put("pisp.broker.data-dir", data.resolve("broker").toString());
         props.put("pisp.send-record.file", data.resolve("send-record.log").toString());
         props.put("pisp.concurrent-consumers", System.getProperty("bench.consumers", "32"));
+        // As in production: broker security on (the load generator talks in-VM, which the broker trusts), the
+        // management server up on a port of its own. The simulator checks no signature.
+        props.put("pisp.signature.enabled", "false");
+        props.put("pisp.broker.user", "bench");
+        props.put("pisp.broker.password", UUID.randomUUID().toString());
+        try (ServerSocket s = new ServerSocket(0)) {
+            props.put("pisp.management.port", String.valueOf(s.getLocalPort()));
+        }
         // Per-payment INFO lines are an audit trail in production; here they would measure the console.
         props.put("camel.main.routes-include-pattern", "file:routes/*.yaml");
         moduleProps = props;
