@@ -11,6 +11,9 @@ import eu.pisp.bpce.broker.BrokerConnectionWatch;
 import eu.pisp.bpce.broker.BrokerSecurity;
 import eu.pisp.bpce.broker.EmbeddedBroker;
 import eu.pisp.bpce.establishment.EstablishmentRegistry;
+import eu.pisp.bpce.observe.Certificates;
+import eu.pisp.bpce.observe.ManagementInfo;
+import eu.pisp.bpce.observe.Observability;
 import eu.pisp.bpce.outcome.FailureReasons;
 import eu.pisp.bpce.outcome.Outcomes;
 import eu.pisp.bpce.demo.DemoPayments;
@@ -139,13 +142,35 @@ public final class PispConfiguration implements CamelConfiguration {
         bind(context, "outcomes", new Outcomes());
         bind(context, "demoPayments", new DemoPayments());
 
-        configureTransportSecurity(context, props);
+        Certificates certificates = new Certificates();
+        configureTransportSecurity(context, props, certificates);
         warnAboutTlsWithoutClientCertificate(props, registry);
-        bind(context, "requestSigner", requestSigner(props, registry));
+        bind(context, "requestSigner", requestSigner(props, registry, certificates));
         // camel.component.http(s).header-filter-strategy: lets the signed Date header through.
         bind(context, "pispHttpHeaderFilter", new BankHttpHeaderFilter());
         // Used by log: steps when camel.main.log-mask=true: IBANs, tokens and passwords masked.
         bind(context, MaskingFormatter.CUSTOM_LOG_MASK_REF, new LogMask());
+
+        // Metrics, health checks and the info endpoint (observe/): what an operator sees of all the above.
+        java.util.Set<String> queues = new java.util.LinkedHashSet<>();
+        for (String key : new String[] {"pisp.source.uri", "pisp.accepted.uri", "pisp.failed.uri"}) {
+            String q = jmsQueue(optional(props, key));
+            if (q != null) {
+                queues.add(q);
+            }
+        }
+        queues.add("DLQ");
+        BrokerSecurity brokerSecurity = embedded ? brokerSecurity(props) : null;
+        ManagementInfo info = bool(props, "camel.management.enabled") && bool(props, "camel.management.info-enabled")
+                ? new ManagementInfo(
+                integer(props, "camel.management.port"), "/observe/info", new ManagementInfo.Facts(
+                        registry.all().size(), registry.all().values().stream().filter(e -> e.signRequests()).count(),
+                        certificates.has("qwac"), embedded, brokerSecurity != null && brokerSecurity.enabled(),
+                        brokerSecurity != null && brokerSecurity.tls() != null, store.kind()), certificates) : null;
+        Observability.install(context, new Observability.Parts(bool(props, "pisp.metrics.enabled"), registry, tokens,
+                context.getRegistry().lookupByNameAndType("sendRecord", SendRecord.class), store,
+                context.getRegistry().lookupByNameAndType("establishmentBreakers", EstablishmentBreakers.class),
+                broker, brokerWatch, queues, certificates), info);
     }
 
     /** pisp.broker.security.*, user, password, roles and TLS of the embedded broker's TCP acceptor. */
@@ -212,13 +237,14 @@ public final class PispConfiguration implements CamelConfiguration {
      * Mutual TLS with the QWAC certificate (pisp.tls.*) on both HTTP components: the URL scheme of the token and
      * payment calls comes from pisp.aspsp.base-url-template. Nothing is changed while no keystore or truststore is set.
      */
-    private static void configureTransportSecurity(CamelContext context, PropertiesComponent props) {
+    private static void configureTransportSecurity(CamelContext context, PropertiesComponent props,
+                                                   Certificates certificates) {
         SSLContextParameters tls = ClientTls.create(new ClientTls.Settings(
                 optional(props, "pisp.tls.keystore.path"),
                 secret(props, "pisp.tls.keystore.password"),
                 optional(props, "pisp.tls.keystore.alias"),
                 optional(props, "pisp.tls.truststore.path"),
-                secret(props, "pisp.tls.truststore.password")));
+                secret(props, "pisp.tls.truststore.password")), cert -> certificates.add("qwac", cert));
         if (tls != null) {
             // On the http component too: with TLS configured, even an http:// template is called over TLS.
             context.getComponent("http", HttpComponent.class).setSslContextParameters(tls);
@@ -253,7 +279,8 @@ public final class PispConfiguration implements CamelConfiguration {
     }
 
     /** The STET request signer with the QSealC key (pisp.signature.*), when at least one establishment signs. */
-    private static StetRequestSigner requestSigner(PropertiesComponent props, EstablishmentRegistry registry) {
+    private static StetRequestSigner requestSigner(PropertiesComponent props, EstablishmentRegistry registry,
+                                                   Certificates certificates) {
         long signing = registry.all().values().stream().filter(e -> e.signRequests()).count();
         if (signing == 0) {
             LOG.info("STET request signature off: no establishment signs its requests (pisp.signature.enabled, "
@@ -271,6 +298,7 @@ public final class PispConfiguration implements CamelConfiguration {
                 required(props, "pisp.aspsp.payment-path"), Clock.systemUTC());
         LOG.info("STET request signature on for {} establishment(s): keyId {}, QSealC {}", signing, signer.getKeyId(),
                 qsealc.describe());
+        certificates.add("qsealc", qsealc.certificate());
         String warning = qsealc.validityWarning(Instant.now());
         if (warning != null) {
             LOG.warn("The QSealC signing certificate {}", warning);
