@@ -8,6 +8,7 @@
 #   bench/run.sh heap       3 minutes of load, the used heap after GC every 30 s
 #   bench/run.sh jdbc       end to end on the file store against the jdbc store (a throwaway PostgreSQL), alternating;
 #                           then claims per second of the jdbc store per pool size
+#   bench/run.sh metrics    direct and end to end with metrics off and on (pisp.metrics.enabled), alternating
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -DskipTests install

@@ -96,6 +96,13 @@ public final class Benchmark {
         // Per-payment INFO lines are an audit trail in production; here they would measure the console.
         props.put("camel.main.routes-include-pattern", "file:routes/*.yaml");
         moduleProps = props;
+        if (which.equals("metrics")) {
+            // The module is started afresh for each configuration by the phase itself.
+            metricsOnOff();
+            printTables(0, 0);
+            bank.stop();
+            return;
+        }
         if (which.equals("jdbc")) {
             // The module is started (twice per store) by the phase itself.
             sendRecordStores();
@@ -221,6 +228,55 @@ public final class Benchmark {
                 jdbcSum / file, perRound, jdbc.get("pisp.send-record.jdbc.pool-size")));
         for (String pool : System.getProperty("bench.jdbc.pools", "1,2,4,8").split(",")) {
             claimsPerSecond(url, Integer.parseInt(pool.strip()));
+        }
+    }
+
+    /**
+     * The cost of metrics: the direct and end-to-end phases with pisp.metrics.enabled=false (no meter at all) and true
+     * (Camel's route metrics, the pisp_* meters, the bank call timer), in alternating rounds, the module started
+     * afresh for each; round 0 warms both up and is not counted. The order flips every round (the machine drifts).
+     */
+    private void metricsOnOff() throws Exception {
+        int rounds = Integer.getInteger("bench.rounds", 3);
+        Duration slice = measure.multipliedBy(2).dividedBy(3);
+        Map<String, List<Double>> rates = new LinkedHashMap<>();
+        for (int r = 0; r <= rounds; r++) {
+            boolean[] order = r % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false};
+            for (boolean on : order) {
+                Map<String, String> props = new HashMap<>(moduleProps);
+                props.put("pisp.metrics.enabled", String.valueOf(on));
+                module = PispApplication.create(props);
+                module.start();
+                ProducerTemplate template = module.getCamelContext().createProducerTemplate();
+                // The JIT keeps what it compiled across restarts in this JVM: later rounds warm up for less.
+                Duration warm = r == 0 ? warmup : Duration.ofSeconds(15);
+                String label = "metrics " + (on ? "on" : "off") + ", round " + r;
+                int rowsBefore = rows.size();
+                closedLoop("direct, " + label, () -> direct(template), warm, slice);
+                endToEnd("end to end, " + label, 0, warm, slice);
+                if (r == 0) {
+                    rows.subList(rowsBefore, rows.size()).clear();
+                    cpuRows.subList(rowsBefore, cpuRows.size()).clear();
+                } else {
+                    rates.computeIfAbsent("direct " + on, k -> new ArrayList<>())
+                            .add(Double.parseDouble(rows.get(rowsBefore)[1]));
+                    rates.computeIfAbsent("e2e " + on, k -> new ArrayList<>())
+                            .add(Double.parseDouble(rows.get(rowsBefore + 1)[1]));
+                }
+                module.stop();
+            }
+        }
+        for (String phase : List.of("direct", "e2e")) {
+            List<Double> on = rates.get(phase + " true");
+            List<Double> off = rates.get(phase + " false");
+            StringBuilder perRound = new StringBuilder();
+            for (int r = 0; r < rounds; r++) {
+                perRound.append(r == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", on.get(r) / off.get(r)));
+            }
+            notes.add(String.format(Locale.ROOT, "%s, metrics on / off: %.2f (rounds: %s)",
+                    phase.equals("e2e") ? "end to end" : "direct",
+                    on.stream().mapToDouble(Double::doubleValue).sum() / off.stream().mapToDouble(Double::doubleValue)
+                            .sum(), perRound));
         }
     }
 
@@ -404,6 +460,10 @@ public final class Benchmark {
 
     /** {@code concurrency} threads calling as fast as they can; latency of each call. */
     private void closedLoop(String name, Call call, Duration warm) throws Exception {
+        closedLoop(name, call, warm, measure);
+    }
+
+    private void closedLoop(String name, Call call, Duration warm, Duration measure) throws Exception {
         if (!warm.isZero()) {
             runFor(call, warm, null);
         }
@@ -477,6 +537,10 @@ public final class Benchmark {
     }
 
     private void endToEnd(String name, long bankLatencyMs, Duration warmup) throws Exception {
+        endToEnd(name, bankLatencyMs, warmup, measure);
+    }
+
+    private void endToEnd(String name, long bankLatencyMs, Duration warmup, Duration measure) throws Exception {
         bank.paymentLatency(bankLatencyMs);
         // The load generator shares the JVM (and the 2 cores) with the module: it talks to the broker in-VM so that
         // its own loopback TCP traffic is not billed to the module. Other ESB components would use the TCP acceptor.
