@@ -90,8 +90,22 @@ class BrokerSecurityTest {
     }
 
     @Test
-    void aStartWithSecurityOnAndNoPasswordOrAPublicAcceptorWithoutTlsStops() {
-        Exception noPassword = assertThrows(Exception.class, () -> startModule(Map.of("pisp.broker.password", "")));
+    void productionDefaultsRefuseToStartHalfConfigured() throws Exception {
+        // The committed defaults (signing on, BPCE's https URLs) with no QSealC and no QWAC: a loud TLS warning, then
+        // the start stops naming the signing key's property.
+        eu.pisp.bpce.support.StderrCapture logs = eu.pisp.bpce.support.StderrCapture.start();
+        Exception noKey;
+        try {
+            noKey = assertThrows(Exception.class, () -> startModule(Map.of("pisp.broker.password", "s3cret")));
+        } finally {
+            logs.stop();
+        }
+        assertTrue(messages(noKey).contains("pisp.signature.keystore.path is empty"), messages(noKey));
+        assertTrue(logs.text().contains("SECURITY WARNING: establishments are called over https off this host"),
+                "warned about https without a client certificate");
+
+        Exception noPassword = assertThrows(Exception.class, () -> startModule(Map.of("pisp.signature.enabled",
+                "false", "pisp.broker.password", "")));
         assertTrue(messages(noPassword).contains("pisp.broker.password is empty"), messages(noPassword));
 
         IllegalStateException publicPlain = assertThrows(IllegalStateException.class, () -> new EmbeddedBroker(
@@ -101,10 +115,43 @@ class BrokerSecurityTest {
         assertFalse(BrokerSecurity.account("esb", "pw-not-shown".toCharArray()).toString().contains("pw-not-shown"));
     }
 
+    @Test
+    void anAcceptorWithTlsTakesTlsClientsOnly() throws Exception {
+        eu.pisp.bpce.support.TestPki pki = eu.pisp.bpce.support.TestPki.shared();
+        Path dir = Files.createTempDirectory("pisp-broker-tls");
+        // The broker's key and certificate (the test PKI's 127.0.0.1 server certificate).
+        Path keystore = dir.resolve("broker.p12");
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setKeyEntry("broker", pki.bankServer.keys().getPrivate(), "broker-pw".toCharArray(),
+                new java.security.cert.Certificate[] {pki.bankServer.cert(), pki.bankCa.cert()});
+        try (var out = Files.newOutputStream(keystore)) {
+            ks.store(out, "broker-pw".toCharArray());
+        }
+        int port = freePort();
+        EmbeddedBroker broker = new EmbeddedBroker(dir.resolve("data"), "tcp://127.0.0.1:" + port, 10, 0, 500_000,
+                new BrokerSecurity(true, "esb", "s3cret-esb".toCharArray(), java.util.Set.of("sender"),
+                        new BrokerSecurity.Tls(keystore.toString(), "broker-pw".toCharArray())),
+                INTAKE, List.of(ACCEPTED, FAILED));
+        broker.start();
+        try {
+            sendPayment(new ActiveMQConnectionFactory("tcp://127.0.0.1:" + port + "?sslEnabled=true;trustStorePath="
+                    + pki.truststore + ";trustStorePassword=" + pki.truststorePassword + ";trustStoreType=PKCS12",
+                    "esb", "s3cret-esb"), "OVER-TLS");
+            assertEquals(1, broker.messageCount(INTAKE), "a TLS client with the account may send");
+            ActiveMQConnectionFactory plain = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + port
+                    + "?callTimeout=2000;initialConnectAttempts=1;reconnectAttempts=0", "esb", "s3cret-esb");
+            assertThrows(JMSException.class, () -> sendPayment(plain, "IN-CLEAR"), "no clear-text client");
+            assertEquals(1, broker.messageCount(INTAKE));
+        } finally {
+            broker.stop();
+        }
+    }
+
     private static void startModule(Map<String, String> overrides) throws Exception {
         Path dir = Files.createTempDirectory("pisp-broker-nopw");
         Map<String, String> props = new java.util.HashMap<>(Map.of("pisp.client-id", "PSDFR-ACPR-12345",
-                "pisp.signature.enabled", "false", "pisp.broker.url", "tcp://127.0.0.1:" + freePort(),
+                "pisp.broker.url", "tcp://127.0.0.1:" + freePort(),
                 "pisp.broker.data-dir", dir.resolve("broker").toString(),
                 "pisp.send-record.file", dir.resolve("send-record.log").toString(),
                 "pisp.management.port", String.valueOf(freePort()), "pisp.broker.user", "esb"));
