@@ -61,11 +61,12 @@ public final class PispConfiguration implements CamelConfiguration {
         String clientUrl = brokerUrl;
         boolean embedded = bool(props, "pisp.broker.embedded");
         EmbeddedBroker broker = null;
+        BrokerSecurity brokerSecurity = embedded ? brokerSecurity(props) : null;
         if (embedded) {
             broker = new EmbeddedBroker(Path.of(required(props, "pisp.broker.data-dir")), brokerUrl,
                     integer(props, "pisp.broker.max-delivery-attempts"),
                     Long.parseLong(required(props, "pisp.broker.redelivery-delay-ms")),
-                    integer(props, "pisp.broker.journal-buffer-timeout-ns"), brokerSecurity(props),
+                    integer(props, "pisp.broker.journal-buffer-timeout-ns"), brokerSecurity,
                     jmsQueue(optional(props, "pisp.source.uri")),
                     java.util.stream.Stream.of("pisp.accepted.uri", "pisp.failed.uri")
                             .map(k -> jmsQueue(optional(props, k))).filter(q -> q != null).toList());
@@ -160,7 +161,6 @@ public final class PispConfiguration implements CamelConfiguration {
             }
         }
         queues.add("DLQ");
-        BrokerSecurity brokerSecurity = embedded ? brokerSecurity(props) : null;
         ManagementInfo info = bool(props, "camel.management.enabled") && bool(props, "camel.management.info-enabled")
                 ? new ManagementInfo(
                 integer(props, "camel.management.port"), "/observe/info", new ManagementInfo.Facts(
