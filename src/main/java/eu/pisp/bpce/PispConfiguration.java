@@ -167,7 +167,8 @@ public final class PispConfiguration implements CamelConfiguration {
                         registry.all().size(), registry.all().values().stream().filter(e -> e.signRequests()).count(),
                         certificates.has("qwac"), embedded, brokerSecurity != null && brokerSecurity.enabled(),
                         brokerSecurity != null && brokerSecurity.tls() != null, store.kind()), certificates) : null;
-        Observability.install(context, new Observability.Parts(bool(props, "pisp.metrics.enabled"), registry, tokens,
+        Observability.install(context, new Observability.Parts(bool(props, "pisp.metrics.enabled"),
+                optional(props, "pisp.metrics.route-exclude-pattern"), registry, tokens,
                 context.getRegistry().lookupByNameAndType("sendRecord", SendRecord.class), store,
                 context.getRegistry().lookupByNameAndType("establishmentBreakers", EstablishmentBreakers.class),
                 broker, brokerWatch, queues, certificates), info);

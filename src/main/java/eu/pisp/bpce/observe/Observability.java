@@ -17,6 +17,7 @@ import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.micrometer.routepolicy.MicrometerRoutePolicyFactory;
 
 /**
  * Wires what an operator sees: the module's metrics into the beans that know (token cache, send record, circuits),
@@ -32,10 +33,11 @@ public final class Observability {
      * What the wiring needs from the configuration.
      *
      * @param metricsEnabled {@code pisp.metrics.enabled}
+     * @param routeExclude   {@code pisp.metrics.route-exclude-pattern}: routes without Camel route metrics
      * @param broker         the embedded broker, or null
      * @param queues         the queues whose depth is a metric (intake, outcomes, DLQ): embedded broker only
      */
-    public record Parts(boolean metricsEnabled, EstablishmentRegistry registry, TokenCache tokens, SendRecord sendRecord,
+    public record Parts(boolean metricsEnabled, String routeExclude, EstablishmentRegistry registry, TokenCache tokens, SendRecord sendRecord,
                         SendRecordStore store, EstablishmentBreakers breakers, EmbeddedBroker broker,
                         BrokerConnectionWatch brokerWatch, Set<String> queues, Certificates certificates) {
     }
@@ -69,6 +71,7 @@ public final class Observability {
         parts.breakers().setOnRejected(metrics::circuitRejected);
         if (parts.metricsEnabled()) {
             context.getManagementStrategy().addEventNotifier(new BankCallTimer(metrics));
+            routeMetrics(context, meters, parts.routeExclude());
             gauges(context, parts, metrics);
         }
 
@@ -84,6 +87,19 @@ public final class Observability {
             context.addStartupListener(info);
         }
         return metrics;
+    }
+
+    /** Camel's route metrics (what camel.metrics.enable-route-policy gives), without the excluded routes. */
+    private static void routeMetrics(CamelContext context, MeterRegistry meters, String exclude) throws Exception {
+        MicrometerRoutePolicyFactory factory = new MicrometerRoutePolicyFactory();
+        factory.setMeterRegistry(meters);
+        factory.getPolicyConfiguration().setContextEnabled(true);
+        factory.getPolicyConfiguration().setRouteEnabled(true);
+        if (exclude != null && !exclude.isBlank()) {
+            factory.getPolicyConfiguration().setExcludePattern(exclude.replace(" ", ""));
+        }
+        context.addService(factory);
+        context.addRoutePolicyFactory(factory);
     }
 
     private static void gauges(CamelContext context, Parts parts, PispMetrics metrics) {

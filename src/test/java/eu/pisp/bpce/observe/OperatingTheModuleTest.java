@@ -134,6 +134,8 @@ class OperatingTheModuleTest {
         assertTrue(value(after, "pisp_token_age_seconds", "cdetab", "13807") >= 0);
         assertTrue(after.keySet().stream().anyMatch(k -> k.startsWith("camel_") && k.contains("initiate-payment")),
                 "Camel's route metrics are there too");
+        assertFalse(after.keySet().stream().anyMatch(k -> k.contains("routeId=\"accept-payment-request\"")),
+                "the building blocks are left out (pisp.metrics.route-exclude-pattern)");
     }
 
     @Test

@@ -96,10 +96,16 @@ public final class Benchmark {
         // Per-payment INFO lines are an audit trail in production; here they would measure the console.
         props.put("camel.main.routes-include-pattern", "file:routes/*.yaml");
         moduleProps = props;
-        if (which.equals("metrics")) {
-            // The module is started afresh for each configuration by the phase itself.
-            metricsOnOff();
+        if (which.equals("metrics-one")) {
+            // One configuration per JVM (bench/run.sh metrics alternates the JVMs): a module stopped and started
+            // again in one JVM stays reachable (Artemis' in-VM client threads), and its send record fills the heap.
+            boolean on = !"off".equals(System.getProperty("bench.metrics", "on"));
+            props.put("pisp.metrics.enabled", String.valueOf(on));
+            module = PispApplication.create(props);
+            module.start();
+            metricsPhases(on);
             printTables(0, 0);
+            module.stop();
             bank.stop();
             return;
         }
@@ -232,52 +238,18 @@ public final class Benchmark {
     }
 
     /**
-     * The cost of metrics: the direct and end-to-end phases with pisp.metrics.enabled=false (no meter at all) and true
-     * (Camel's route metrics, the pisp_* meters, the bank call timer), in alternating rounds, the module started
-     * afresh for each; round 0 warms both up and is not counted. The order flips every round (the machine drifts).
+     * One side of the cost of metrics (pisp.metrics.enabled on or off): the direct phase and the end-to-end phase, each
+     * after its warm-up, measured for two thirds of bench.seconds; prints one METRICS line that bench/run.sh metrics
+     * sums over the JVMs it alternates.
      */
-    private void metricsOnOff() throws Exception {
-        int rounds = Integer.getInteger("bench.rounds", 3);
+    private void metricsPhases(boolean on) throws Exception {
         Duration slice = measure.multipliedBy(2).dividedBy(3);
-        Map<String, List<Double>> rates = new LinkedHashMap<>();
-        for (int r = 0; r <= rounds; r++) {
-            boolean[] order = r % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false};
-            for (boolean on : order) {
-                Map<String, String> props = new HashMap<>(moduleProps);
-                props.put("pisp.metrics.enabled", String.valueOf(on));
-                module = PispApplication.create(props);
-                module.start();
-                ProducerTemplate template = module.getCamelContext().createProducerTemplate();
-                // The JIT keeps what it compiled across restarts in this JVM: later rounds warm up for less.
-                Duration warm = r == 0 ? warmup : Duration.ofSeconds(15);
-                String label = "metrics " + (on ? "on" : "off") + ", round " + r;
-                int rowsBefore = rows.size();
-                closedLoop("direct, " + label, () -> direct(template), warm, slice);
-                endToEnd("end to end, " + label, 0, warm, slice);
-                if (r == 0) {
-                    rows.subList(rowsBefore, rows.size()).clear();
-                    cpuRows.subList(rowsBefore, cpuRows.size()).clear();
-                } else {
-                    rates.computeIfAbsent("direct " + on, k -> new ArrayList<>())
-                            .add(Double.parseDouble(rows.get(rowsBefore)[1]));
-                    rates.computeIfAbsent("e2e " + on, k -> new ArrayList<>())
-                            .add(Double.parseDouble(rows.get(rowsBefore + 1)[1]));
-                }
-                module.stop();
-            }
-        }
-        for (String phase : List.of("direct", "e2e")) {
-            List<Double> on = rates.get(phase + " true");
-            List<Double> off = rates.get(phase + " false");
-            StringBuilder perRound = new StringBuilder();
-            for (int r = 0; r < rounds; r++) {
-                perRound.append(r == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", on.get(r) / off.get(r)));
-            }
-            notes.add(String.format(Locale.ROOT, "%s, metrics on / off: %.2f (rounds: %s)",
-                    phase.equals("e2e") ? "end to end" : "direct",
-                    on.stream().mapToDouble(Double::doubleValue).sum() / off.stream().mapToDouble(Double::doubleValue)
-                            .sum(), perRound));
-        }
+        String label = "metrics " + (on ? "on" : "off");
+        ProducerTemplate template = module.getCamelContext().createProducerTemplate();
+        closedLoop("direct, " + label, () -> direct(template), warmup, slice);
+        endToEnd("end to end, " + label, 0, warmup.multipliedBy(2).dividedBy(3), slice);
+        System.out.printf(Locale.ROOT, "METRICS %s direct %s e2e %s%n", on ? "on" : "off", rows.get(0)[1],
+                rows.get(1)[1]);
     }
 
     /** {@code concurrency} threads making claims (and noting them accepted, as a payment does) on distinct keys. */
