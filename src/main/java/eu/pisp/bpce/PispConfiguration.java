@@ -67,9 +67,7 @@ public final class PispConfiguration implements CamelConfiguration {
                     integer(props, "pisp.broker.max-delivery-attempts"),
                     Long.parseLong(required(props, "pisp.broker.redelivery-delay-ms")),
                     integer(props, "pisp.broker.journal-buffer-timeout-ns"), brokerSecurity,
-                    jmsQueue(optional(props, "pisp.source.uri")),
-                    java.util.stream.Stream.of("pisp.accepted.uri", "pisp.failed.uri")
-                            .map(k -> jmsQueue(optional(props, k))).filter(q -> q != null).toList());
+                    jmsQueues(props, REQUEST_URI_KEYS), jmsQueues(props, OUTCOME_URI_KEYS));
             broker.start();
             context.addService(broker, true, false);
             clientUrl = EmbeddedBroker.IN_VM_URL;
@@ -153,13 +151,8 @@ public final class PispConfiguration implements CamelConfiguration {
         bind(context, MaskingFormatter.CUSTOM_LOG_MASK_REF, new LogMask());
 
         // Metrics, health checks and the info endpoint (observe/): what an operator sees of all the above.
-        java.util.Set<String> queues = new java.util.LinkedHashSet<>();
-        for (String key : new String[] {"pisp.source.uri", "pisp.accepted.uri", "pisp.failed.uri"}) {
-            String q = jmsQueue(optional(props, key));
-            if (q != null) {
-                queues.add(q);
-            }
-        }
+        java.util.Set<String> queues = new java.util.LinkedHashSet<>(jmsQueues(props, REQUEST_URI_KEYS));
+        queues.addAll(jmsQueues(props, OUTCOME_URI_KEYS));
         queues.add("DLQ");
         ManagementInfo info = bool(props, "camel.management.enabled") && bool(props, "camel.management.info-enabled")
                 ? new ManagementInfo(
@@ -186,6 +179,20 @@ public final class PispConfiguration implements CamelConfiguration {
         return new BrokerSecurity(bool(props, "pisp.broker.security.enabled"), optional(props, "pisp.broker.user"),
                 secret(props, "pisp.broker.password"),
                 BrokerSecurity.parseRoles(optional(props, "pisp.broker.user-roles")), tls);
+    }
+
+    /**
+     * The endpoints ESB clients send requests to, and those they read outcomes from: on the embedded broker, senders
+     * may write only the former, readers read only the latter (keys not configured are skipped: the status, cancel and
+     * tracking ones come with those operations).
+     */
+    private static final String[] REQUEST_URI_KEYS = {"pisp.source.uri", "pisp.status.uri", "pisp.cancel.uri"};
+    private static final String[] OUTCOME_URI_KEYS = {"pisp.accepted.uri", "pisp.failed.uri",
+        "pisp.status-outcome.uri", "pisp.cancel-outcome.uri", "pisp.tracking.uri"};
+
+    private static java.util.List<String> jmsQueues(PropertiesComponent props, String[] keys) {
+        return java.util.Arrays.stream(keys).map(k -> jmsQueue(optional(props, k))).filter(q -> q != null)
+                .distinct().toList();
     }
 
     /** The queue of a jms: URI (jms:queue:NAME?..., jms:NAME), or null for another transport. */

@@ -29,7 +29,8 @@ import org.apache.activemq.artemis.spi.core.security.jaas.UserPrincipal;
  * are trusted, as whoever runs code in this JVM already holds its keys. Every TCP connection must give the configured
  * user and password; it then has the roles of {@code pisp.broker.user-roles}:
  * <ul>
- * <li>{@code sender}: send to the intake queue (and use reply queues of its own: any address the module does not use);</li>
+ * <li>{@code sender}: send to the request queues (and use reply queues of its own: any address the module does not
+ * use);</li>
  * <li>{@code reader}: consume and browse the outcome queues (the failed one holds full IBANs);</li>
  * <li>{@code operator}: consume and browse the dead-letter and expiry queues;</li>
  * <li>{@code instance}: what another instance of the module needs on this broker (everything the module does).</li>
@@ -142,10 +143,11 @@ public record BrokerSecurity(boolean enabled, String user, char[] password, Set<
     }
 
     /**
-     * The permissions per address: the module (and other instances) everything; senders the intake queue and
+     * The permissions per address: the module (and other instances) everything; senders the request queues and
      * addresses of their own; readers the outcome queues; operators the dead-letter and expiry queues.
      */
-    static java.util.Map<String, Set<Role>> permissions(String intake, List<String> outcomes, List<String> operatorQueues) {
+    static java.util.Map<String, Set<Role>> permissions(List<String> intakes, List<String> outcomes,
+                                                        List<String> operatorQueues) {
         java.util.Map<String, Set<Role>> map = new java.util.LinkedHashMap<>();
         // Any address the module does not use (reply queues, temporary queues): senders may create and read their own.
         Role senderOwn = role(SENDER);
@@ -157,7 +159,7 @@ public record BrokerSecurity(boolean enabled, String user, char[] password, Set<
         senderOwn.setCreateNonDurableQueue(true);
         senderOwn.setDeleteNonDurableQueue(true);
         map.put("#", Set.of(all(MODULE), all(INSTANCE), senderOwn));
-        if (intake != null) {
+        for (String intake : intakes) {
             Role send = role(SENDER);
             send.setSend(true);
             Role resubmit = role(OPERATOR);

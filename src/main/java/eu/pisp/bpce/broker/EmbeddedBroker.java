@@ -39,7 +39,7 @@ public final class EmbeddedBroker extends ServiceSupport {
     private final long redeliveryDelayMs;
     private final int journalBufferTimeoutNanos;
     private final BrokerSecurity security;
-    private final String intakeQueue;
+    private final List<String> requestQueues;
     private final List<String> outcomeQueues;
     private volatile EmbeddedActiveMQ server;
 
@@ -51,11 +51,11 @@ public final class EmbeddedBroker extends ServiceSupport {
      * @param journalBufferTimeoutNanos {@code pisp.broker.journal-buffer-timeout-ns}: how long the journal gathers
      *                                  writes before one sync (Artemis' NIO default is 3,333,333)
      * @param security                  who may connect over TCP, and with which roles
-     * @param intakeQueue               the queue senders may send to (null: none)
+     * @param requestQueues             the queues senders may send to (payment requests, and any other request queue)
      * @param outcomeQueues             the queues readers may read
      */
     public EmbeddedBroker(Path dataDir, String acceptorUrl, int maxDeliveryAttempts, long redeliveryDelayMs,
-                          int journalBufferTimeoutNanos, BrokerSecurity security, String intakeQueue,
+                          int journalBufferTimeoutNanos, BrokerSecurity security, List<String> requestQueues,
                           List<String> outcomeQueues) {
         this.dataDir = dataDir;
         this.acceptorUrl = acceptorUrl;
@@ -63,7 +63,7 @@ public final class EmbeddedBroker extends ServiceSupport {
         this.redeliveryDelayMs = redeliveryDelayMs;
         this.journalBufferTimeoutNanos = journalBufferTimeoutNanos;
         this.security = security;
-        this.intakeQueue = intakeQueue;
+        this.requestQueues = List.copyOf(requestQueues);
         this.outcomeQueues = List.copyOf(outcomeQueues);
         security.check(acceptorUrl);
     }
@@ -97,8 +97,8 @@ public final class EmbeddedBroker extends ServiceSupport {
             config.addAcceptorConfiguration(new TransportConfiguration(tcp.getFactoryClassName(), params, "tcp"));
         }
         // The module's queues exist from the start: ESB clients then need no right to create them.
-        java.util.stream.Stream.concat(java.util.stream.Stream.of(intakeQueue, "DLQ", "ExpiryQueue"),
-                        outcomeQueues.stream()).filter(java.util.Objects::nonNull).distinct()
+        java.util.stream.Stream.of(requestQueues, List.of("DLQ", "ExpiryQueue"), outcomeQueues)
+                .flatMap(List::stream).distinct()
                 .forEach(q -> config.addQueueConfiguration(org.apache.activemq.artemis.api.core.QueueConfiguration.of(q)
                         .setAddress(q).setRoutingType(org.apache.activemq.artemis.api.core.RoutingType.ANYCAST)));
         if (security.enabled()) {
@@ -106,7 +106,7 @@ public final class EmbeddedBroker extends ServiceSupport {
             // connections (no credentials) would then let a TCP client without credentials in. No cache: each
             // connection is judged on its own (connections are long-lived; the check is cheap).
             config.setAuthenticationCacheSize(0);
-            BrokerSecurity.permissions(intakeQueue, outcomeQueues, List.of("DLQ", "ExpiryQueue"))
+            BrokerSecurity.permissions(requestQueues, outcomeQueues, List.of("DLQ", "ExpiryQueue"))
                     .forEach(config::putSecurityRoles);
         }
         config.addAddressSetting("#", new AddressSettings()

@@ -168,7 +168,7 @@ class SharedInfrastructureOutageIT {
         return new EmbeddedBroker(dataDir.resolve("broker"), brokerUrl, 10, 0, 500_000,
                 eu.pisp.bpce.broker.BrokerSecurity.account(QueueClient.USER, QueueClient.PASSWORD.toCharArray(),
                         QueueClient.ROLES.split(",")),
-                QueueClient.INTAKE, List.of(QueueClient.INTAKE + ".accepted", QueueClient.INTAKE + ".failed"));
+                List.of(QueueClient.INTAKE), List.of(QueueClient.INTAKE + ".accepted", QueueClient.INTAKE + ".failed"));
     }
 
     private static Set<String> claimedPayments(String db, TestPostgres pg) throws Exception {

@@ -76,7 +76,7 @@ class ReadinessFollowsTheBrokerTest {
         return new EmbeddedBroker(dir.resolve("broker"), url, 10, 0, 500_000,
                 BrokerSecurity.account(QueueClient.USER, QueueClient.PASSWORD.toCharArray(),
                         QueueClient.ROLES.split(",")),
-                QueueClient.INTAKE, List.of(QueueClient.INTAKE + ".accepted", QueueClient.INTAKE + ".failed"));
+                List.of(QueueClient.INTAKE), List.of(QueueClient.INTAKE + ".accepted", QueueClient.INTAKE + ".failed"));
     }
 
     private static int status(String url) {

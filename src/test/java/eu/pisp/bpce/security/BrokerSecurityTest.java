@@ -63,7 +63,7 @@ class BrokerSecurityTest {
         Path dir = Files.createTempDirectory("pisp-broker-roles");
         String url = "tcp://127.0.0.1:" + freePort();
         EmbeddedBroker broker = new EmbeddedBroker(dir, url, 10, 0, 500_000,
-                BrokerSecurity.account("esb", "s3cret-esb".toCharArray(), "sender"), INTAKE, List.of(ACCEPTED, FAILED));
+                BrokerSecurity.account("esb", "s3cret-esb".toCharArray(), "sender"), List.of(INTAKE), List.of(ACCEPTED, FAILED));
         broker.start();
         try {
             ActiveMQConnectionFactory sender = new ActiveMQConnectionFactory(url, "esb", "s3cret-esb");
@@ -76,7 +76,7 @@ class BrokerSecurityTest {
             broker.stop();
         }
         EmbeddedBroker readerOnly = new EmbeddedBroker(dir, url, 10, 0, 500_000,
-                BrokerSecurity.account("esb", "s3cret-esb".toCharArray(), "reader"), INTAKE, List.of(ACCEPTED, FAILED));
+                BrokerSecurity.account("esb", "s3cret-esb".toCharArray(), "reader"), List.of(INTAKE), List.of(ACCEPTED, FAILED));
         readerOnly.start();
         try {
             ActiveMQConnectionFactory reader = new ActiveMQConnectionFactory(url, "esb", "s3cret-esb");
@@ -110,7 +110,7 @@ class BrokerSecurityTest {
 
         IllegalStateException publicPlain = assertThrows(IllegalStateException.class, () -> new EmbeddedBroker(
                 Path.of("target/never"), "tcp://0.0.0.0:61616", 10, 0, 500_000,
-                BrokerSecurity.account("esb", "x".toCharArray(), "sender"), INTAKE, List.of()));
+                BrokerSecurity.account("esb", "x".toCharArray(), "sender"), List.of(INTAKE), List.of()));
         assertTrue(publicPlain.getMessage().contains("pisp.broker.tls.keystore.path"), publicPlain.getMessage());
         assertFalse(BrokerSecurity.account("esb", "pw-not-shown".toCharArray()).toString().contains("pw-not-shown"));
     }
@@ -132,7 +132,7 @@ class BrokerSecurityTest {
         EmbeddedBroker broker = new EmbeddedBroker(dir.resolve("data"), "tcp://127.0.0.1:" + port, 10, 0, 500_000,
                 new BrokerSecurity(true, "esb", "s3cret-esb".toCharArray(), java.util.Set.of("sender"),
                         new BrokerSecurity.Tls(keystore.toString(), "broker-pw".toCharArray())),
-                INTAKE, List.of(ACCEPTED, FAILED));
+                List.of(INTAKE), List.of(ACCEPTED, FAILED));
         broker.start();
         try {
             sendPayment(new ActiveMQConnectionFactory("tcp://127.0.0.1:" + port + "?sslEnabled=true;trustStorePath="
