@@ -103,9 +103,11 @@ public final class Observability {
     }
 
     private static void gauges(CamelContext context, Parts parts, PispMetrics metrics) {
-        // In flight: the payments inside initiate-payment now (Camel counts them per route anyway).
+        // In flight: the payments inside the route every payment passes once (Camel counts exchanges per route anyway):
+        // process-payment-request where the in-process entry wraps it, else initiate-payment.
         metrics.gauge("pisp.payments.in.flight", "payments being processed now", null,
-                () -> context.getInflightRepository().size("initiate-payment"));
+                () -> context.getInflightRepository().size(context.getRoute("process-payment-request") != null
+                        ? "process-payment-request" : "initiate-payment"));
         for (String cdetab : parts.registry().all().keySet()) {
             metrics.gauge("pisp.circuit.state", "circuit of the establishment: 0 closed, 1 open, 2 half-open", null,
                     () -> circuitValue(parts.breakers().states().get(cdetab)), "cdetab", cdetab);

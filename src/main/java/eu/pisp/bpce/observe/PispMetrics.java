@@ -83,9 +83,12 @@ public final class PispMetrics implements TokenEvents, SendRecordEvents {
 
     /**
      * Route step in publish-outcome, where every outcome passes once (accepted or failed, queued or returned to an
-     * in-process caller): {@code pisp_payments_total{cdetab,outcome,code}}.
+     * in-process caller): {@code pisp_payments_total{cdetab,outcome,code}} for payment requests; the outcome of another
+     * operation (a route setting {@code pispOperation}, e.g. a status request) counts in
+     * {@code pisp_operations_total{cdetab,operation,outcome,code}} instead.
      */
     public void outcome(Exchange exchange) {
+        String operation = exchange.getProperty(BankCallTimer.OPERATION, String.class);
         String outcome = exchange.getMessage().getHeader("pispOutcome", String.class);
         String code;
         if ("ACCEPTED".equals(outcome)) {
@@ -95,8 +98,13 @@ public final class PispMetrics implements TokenEvents, SendRecordEvents {
             String c = exchange.getMessage().getHeader("pispErrorCode", String.class);
             code = c != null && CODES.contains(c) ? c : "OTHER";
         }
-        counter("pisp.payments", "payment requests by outcome: one per message, when its outcome is published",
-                "cdetab", cdetab(exchange), "outcome", outcome, "code", code).increment();
+        if (operation == null || "payment".equals(operation)) {
+            counter("pisp.payments", "payment requests by outcome: one per message, when its outcome is published",
+                    "cdetab", cdetab(exchange), "outcome", outcome, "code", code).increment();
+        } else {
+            counter("pisp.operations", "other operations (status, cancellation...) by outcome", "cdetab",
+                    cdetab(exchange), "operation", operation, "outcome", outcome, "code", code).increment();
+        }
     }
 
     /** One call to a bank: {@code pisp_bank_call_duration_seconds{cdetab,operation,status}}. */
