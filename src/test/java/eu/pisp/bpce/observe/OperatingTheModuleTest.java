@@ -132,8 +132,8 @@ class OperatingTheModuleTest {
                 "the intake queue is empty once everything is processed");
         assertTrue(value(after, "pisp_token_time_to_expiry_seconds", "cdetab", "13807") > 0);
         assertTrue(value(after, "pisp_token_age_seconds", "cdetab", "13807") >= 0);
-        assertTrue(after.keySet().stream().anyMatch(k -> k.startsWith("camel_") && k.contains("initiate-payment")),
-                "Camel's route metrics are there too");
+        assertTrue(after.keySet().stream().anyMatch(k -> k.startsWith("camel_exchanges_total{")
+                && k.contains("routeId=\"consume-payment-requests\"")), "Camel's route metrics are there too");
         assertFalse(after.keySet().stream().anyMatch(k -> k.contains("routeId=\"accept-payment-request\"")),
                 "the building blocks are left out (pisp.metrics.route-exclude-pattern)");
     }
