@@ -89,12 +89,14 @@ public final class PispMetrics implements TokenEvents, SendRecordEvents {
      */
     public void outcome(Exchange exchange) {
         String operation = exchange.getProperty(BankCallTimer.OPERATION, String.class);
-        String outcome = exchange.getMessage().getHeader("pispOutcome", String.class);
-        String code;
-        if ("ACCEPTED".equals(outcome)) {
-            code = NONE;
-        } else {
-            outcome = "FAILED";
+        if (operation != null && !"payment".equals(operation)) {
+            operation = token(operation.toUpperCase(java.util.Locale.ROOT)).toLowerCase(java.util.Locale.ROOT);
+        }
+        // Set by the module's own outcome builders (ACCEPTED, FAILED, STATUS...; inbound headers are dropped at intake):
+        // a bounded set. Anything else is OTHER.
+        String outcome = token(exchange.getMessage().getHeader("pispOutcome", String.class));
+        String code = NONE;
+        if ("FAILED".equals(outcome)) {
             String c = exchange.getMessage().getHeader("pispErrorCode", String.class);
             code = c != null && CODES.contains(c) ? c : "OTHER";
         }
@@ -105,6 +107,20 @@ public final class PispMetrics implements TokenEvents, SendRecordEvents {
             counter("pisp.operations", "other operations (status, cancellation...) by outcome", "cdetab",
                     cdetab(exchange), "operation", operation, "outcome", outcome, "code", code).increment();
         }
+    }
+
+    /** An upper-case word (A-Z and _, at most 40) as it is, anything else OTHER: a tag value from a fixed vocabulary. */
+    private static String token(String value) {
+        if (value == null || value.isEmpty() || value.length() > 40) {
+            return "OTHER";
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (!(c >= 'A' && c <= 'Z' || c == '_')) {
+                return "OTHER";
+            }
+        }
+        return value;
     }
 
     /** One call to a bank: {@code pisp_bank_call_duration_seconds{cdetab,operation,status}}. */
