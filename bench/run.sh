@@ -9,6 +9,7 @@
 #   bench/run.sh tracking   end-to-end initiation alone against the same with 500 payments being tracked, alternating
 #   bench/run.sh jdbc       end to end on the file store against the jdbc store (a throwaway PostgreSQL), alternating;
 #                           then claims per second of the jdbc store per pool size
+#   bench/run.sh metrics    direct and end to end with metrics off and on (pisp.metrics.enabled), alternating JVMs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -DskipTests install
@@ -25,6 +26,25 @@ if [[ "${1:-}" == "jdbc" ]]; then
     trap stop_bench_postgres EXIT
   fi
   JVM_OPTS="$JVM_OPTS -Dbench.jdbc.url=$BENCH_JDBC_URL -Dbench.jdbc.user=${BENCH_JDBC_USER:-} -Dbench.jdbc.password=${BENCH_JDBC_PASSWORD:-}"
+fi
+if [[ "${1:-}" == "metrics" ]]; then
+  # Metrics off and on, each in a JVM of its own (JIT and heap start equal), alternating, the order flipped every
+  # round (the machine's pace drifts); then the sums and on / off per phase.
+  : > target/bench-metrics.txt
+  for round in $(seq 1 "${BENCH_ROUNDS:-2}"); do
+    if (( round % 2 )); then order="off on"; else order="on off"; fi
+    for side in $order; do
+      java $JVM_OPTS -Dbench.metrics=$side -cp "$CP" eu.pisp.bpce.bench.Benchmark metrics-one 2>>target/bench.log \
+        | tee -a target/bench-metrics.txt | grep -v '^METRICS'
+    done
+  done
+  echo
+  awk '/^METRICS/ { d[$2] += $4; e[$2] += $6; n[$2]++; r[$2, n[$2]] = $4 " " $6 }
+       END { printf "metrics on / off over %d rounds: direct %.2f (%.0f / %.0f msg/s), end to end %.2f (%.0f / %.0f msg/s)\n",
+               n["on"], d["on"] / d["off"], d["on"] / n["on"], d["off"] / n["off"], e["on"] / e["off"], e["on"] / n["on"], e["off"] / n["off"];
+             for (i = 1; i <= n["on"]; i++) { split(r["on", i], a, " "); split(r["off", i], b, " ");
+               printf "  round %d: direct %.2f, end to end %.2f\n", i, a[1] / b[1], a[2] / b[2] } }' target/bench-metrics.txt
+  exit 0
 fi
 if [[ "${1:-}" == "jmh" ]]; then
   exec java -Xmx${BENCH_HEAP:-256m} -cp "$CP" org.openjdk.jmh.Main TokenLookupBenchmark -f 1 -wi 2 -i 3 -w 2s -r 3s

@@ -34,6 +34,10 @@ public final class PispApplication {
             if (setting("pisp.client-id", "").isBlank()) {
                 main.addOverrideProperty("pisp.client-id", "PSDFR-ACPR-12345");
             }
+            // The demo opens what production keeps shut, explicitly and only where not set otherwise: the simulator
+            // checks no signature (no QSealC needed), and any local process may use the broker's TCP acceptor.
+            demoDefault(main, "pisp.signature.enabled", "false");
+            demoDefault(main, "pisp.broker.security.enabled", "false");
             Runtime.getRuntime().addShutdownHook(new Thread(bank::stop, "bank-simulator-stop"));
         }
         main.run(args);
@@ -48,6 +52,13 @@ public final class PispApplication {
         main.configure().addConfiguration(PispConfiguration.class);
         overrides.forEach(main::addOverrideProperty);
         return main;
+    }
+
+    private static void demoDefault(Main main, String key, String value) {
+        if (System.getProperty(key) == null
+                && System.getenv(key.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_')) == null) {
+            main.addOverrideProperty(key, value);
+        }
     }
 
     /** A setting from a system property or its environment variable (PISP_DEMO_ENABLED for pisp.demo.enabled). */

@@ -17,8 +17,12 @@ import eu.pisp.bpce.stet.StetVersion;
 import eu.pisp.bpce.tracking.PaymentTracking;
 import org.apache.camel.processor.aggregate.UseOriginalAggregationStrategy;
 import eu.pisp.bpce.broker.BrokerConnectionWatch;
+import eu.pisp.bpce.broker.BrokerSecurity;
 import eu.pisp.bpce.broker.EmbeddedBroker;
 import eu.pisp.bpce.establishment.EstablishmentRegistry;
+import eu.pisp.bpce.observe.Certificates;
+import eu.pisp.bpce.observe.ManagementInfo;
+import eu.pisp.bpce.observe.Observability;
 import eu.pisp.bpce.outcome.FailureReasons;
 import eu.pisp.bpce.outcome.Outcomes;
 import eu.pisp.bpce.demo.DemoPayments;
@@ -66,11 +70,13 @@ public final class PispConfiguration implements CamelConfiguration {
         String clientUrl = brokerUrl;
         boolean embedded = bool(props, "pisp.broker.embedded");
         EmbeddedBroker broker = null;
+        BrokerSecurity brokerSecurity = embedded ? brokerSecurity(props) : null;
         if (embedded) {
             broker = new EmbeddedBroker(Path.of(required(props, "pisp.broker.data-dir")), brokerUrl,
                     integer(props, "pisp.broker.max-delivery-attempts"),
                     Long.parseLong(required(props, "pisp.broker.redelivery-delay-ms")),
-                    integer(props, "pisp.broker.journal-buffer-timeout-ns"));
+                    integer(props, "pisp.broker.journal-buffer-timeout-ns"), brokerSecurity,
+                    jmsQueues(props, REQUEST_URI_KEYS), jmsQueues(props, OUTCOME_URI_KEYS));
             broker.start();
             context.addService(broker, true, false);
             clientUrl = EmbeddedBroker.IN_VM_URL;
@@ -86,10 +92,13 @@ public final class PispConfiguration implements CamelConfiguration {
             connectionFactory.setRetryInterval(Long.parseLong(required(props, "pisp.broker.retry-interval-ms")));
             connectionFactory.setRetryIntervalMultiplier(2.0);
             connectionFactory.setMaxRetryInterval(Long.parseLong(required(props, "pisp.broker.max-retry-interval-ms")));
+            // The module's own account on an existing broker (the embedded one trusts its in-VM connections).
+            props.resolveProperty("pisp.broker.user").filter(s -> !s.isBlank()).ifPresent(connectionFactory::setUser);
+            char[] password = secret(props, "pisp.broker.password");
+            if (password.length > 0) {
+                connectionFactory.setPassword(new String(password));
+            }
         }
-        props.resolveProperty("pisp.broker.user").filter(s -> !s.isBlank()).ifPresent(connectionFactory::setUser);
-        props.resolveProperty("pisp.broker.password").filter(s -> !s.isBlank())
-                .ifPresent(connectionFactory::setPassword);
         bind(context, "pispConnectionFactory", connectionFactory);
 
         EstablishmentRegistry registry = EstablishmentRegistry.load(
@@ -159,12 +168,69 @@ public final class PispConfiguration implements CamelConfiguration {
         bind(context, "outcomes", new Outcomes());
         bind(context, "demoPayments", new DemoPayments());
 
-        configureTransportSecurity(context, props);
-        bind(context, "requestSigner", requestSigner(props, registry));
+        Certificates certificates = new Certificates();
+        configureTransportSecurity(context, props, certificates);
+        warnAboutTlsWithoutClientCertificate(props, registry);
+        bind(context, "requestSigner", requestSigner(props, registry, certificates));
         // camel.component.http(s).header-filter-strategy: lets the signed Date header through.
         bind(context, "pispHttpHeaderFilter", new BankHttpHeaderFilter());
         // Used by log: steps when camel.main.log-mask=true: IBANs, tokens and passwords masked.
         bind(context, MaskingFormatter.CUSTOM_LOG_MASK_REF, new LogMask());
+
+        // Metrics, health checks and the info endpoint (observe/): what an operator sees of all the above.
+        java.util.Set<String> queues = new java.util.LinkedHashSet<>(jmsQueues(props, REQUEST_URI_KEYS));
+        queues.addAll(jmsQueues(props, OUTCOME_URI_KEYS));
+        queues.add("DLQ");
+        ManagementInfo info = bool(props, "camel.management.enabled") && bool(props, "camel.management.info-enabled")
+                ? new ManagementInfo(
+                integer(props, "camel.management.port"), "/observe/info", new ManagementInfo.Facts(
+                        registry.all().size(), registry.all().values().stream().filter(e -> e.signRequests()).count(),
+                        certificates.has("qwac"), embedded, brokerSecurity != null && brokerSecurity.enabled(),
+                        brokerSecurity != null && brokerSecurity.tls() != null, store.kind()), certificates) : null;
+        Observability.install(context, new Observability.Parts(bool(props, "pisp.metrics.enabled"),
+                optional(props, "pisp.metrics.route-exclude-pattern"), registry, tokens,
+                context.getRegistry().lookupByNameAndType("sendRecord", SendRecord.class), store,
+                context.getRegistry().lookupByNameAndType("establishmentBreakers", EstablishmentBreakers.class),
+                broker, brokerWatch, queues, certificates), info);
+    }
+
+    /** pisp.broker.security.*, user, password, roles and TLS of the embedded broker's TCP acceptor. */
+    private static BrokerSecurity brokerSecurity(PropertiesComponent props) {
+        String tlsKeystore = optional(props, "pisp.broker.tls.keystore.path");
+        BrokerSecurity.Tls tls = tlsKeystore.isBlank() ? null
+                : new BrokerSecurity.Tls(tlsKeystore, secret(props, "pisp.broker.tls.keystore.password"));
+        if (tls != null) {
+            // Opened now, so that a wrong path or password stops the start with a message naming the property.
+            KeyMaterial.loadStore("pisp.broker.tls.keystore", Path.of(tlsKeystore), tls.keystorePassword());
+        }
+        return new BrokerSecurity(bool(props, "pisp.broker.security.enabled"), optional(props, "pisp.broker.user"),
+                secret(props, "pisp.broker.password"),
+                BrokerSecurity.parseRoles(optional(props, "pisp.broker.user-roles")), tls);
+    }
+
+    /**
+     * The endpoints ESB clients send requests to, and those they read outcomes from: on the embedded broker, senders
+     * may write only the former, readers read only the latter (keys not configured are skipped: the status, cancel and
+     * tracking ones come with those operations).
+     */
+    private static final String[] REQUEST_URI_KEYS = {"pisp.source.uri", "pisp.status.uri", "pisp.cancel.uri"};
+    private static final String[] OUTCOME_URI_KEYS = {"pisp.accepted.uri", "pisp.failed.uri",
+        "pisp.status-outcome.uri", "pisp.cancel-outcome.uri", "pisp.tracking.uri"};
+
+    private static java.util.List<String> jmsQueues(PropertiesComponent props, String[] keys) {
+        return java.util.Arrays.stream(keys).map(k -> jmsQueue(optional(props, k))).filter(q -> q != null)
+                .distinct().toList();
+    }
+
+    /** The queue of a jms: URI (jms:queue:NAME?..., jms:NAME), or null for another transport. */
+    static String jmsQueue(String uri) {
+        if (uri == null || !uri.startsWith("jms:")) {
+            return null;
+        }
+        String rest = uri.substring(4);
+        int q = rest.indexOf('?');
+        rest = q < 0 ? rest : rest.substring(0, q);
+        return rest.startsWith("queue:") ? rest.substring(6) : rest.startsWith("topic:") ? null : rest;
     }
 
     /** The send record's store, by pisp.send-record.store: file (one instance) or jdbc (shared by every instance). */
@@ -206,13 +272,14 @@ public final class PispConfiguration implements CamelConfiguration {
      * Mutual TLS with the QWAC certificate (pisp.tls.*) on both HTTP components: the URL scheme of the token and
      * payment calls comes from pisp.aspsp.base-url-template. Nothing is changed while no keystore or truststore is set.
      */
-    private static void configureTransportSecurity(CamelContext context, PropertiesComponent props) {
+    private static void configureTransportSecurity(CamelContext context, PropertiesComponent props,
+                                                   Certificates certificates) {
         SSLContextParameters tls = ClientTls.create(new ClientTls.Settings(
                 optional(props, "pisp.tls.keystore.path"),
                 secret(props, "pisp.tls.keystore.password"),
                 optional(props, "pisp.tls.keystore.alias"),
                 optional(props, "pisp.tls.truststore.path"),
-                secret(props, "pisp.tls.truststore.password")));
+                secret(props, "pisp.tls.truststore.password")), cert -> certificates.add("qwac", cert));
         if (tls != null) {
             // On the http component too: with TLS configured, even an http:// template is called over TLS.
             context.getComponent("http", HttpComponent.class).setSslContextParameters(tls);
@@ -225,8 +292,35 @@ public final class PispConfiguration implements CamelConfiguration {
                 optional(props, "pisp.aspsp.payment-path")).paymentRequestsPath();
     }
 
+    /**
+     * BPCE's endpoints require mutual TLS: an https bank off this host with no QWAC configured means every call will be
+     * refused. Said loudly at start, not discovered at the first payment.
+     */
+    private static void warnAboutTlsWithoutClientCertificate(PropertiesComponent props, EstablishmentRegistry registry) {
+        if (!optional(props, "pisp.tls.keystore.path").isBlank()) {
+            return;
+        }
+        registry.all().values().stream().map(e -> e.baseUrl()).filter(u -> u.startsWith("https://"))
+                .filter(u -> !loopbackUrl(u)).findFirst().ifPresent(u -> LOG.warn("SECURITY WARNING: establishments "
+                        + "are called over https off this host (e.g. {}) WITHOUT A CLIENT CERTIFICATE: "
+                        + "pisp.tls.keystore.path is empty. BPCE's token and payment endpoints require mutual TLS with "
+                        + "the TPP's eIDAS QWAC: every call will be refused. Set pisp.tls.keystore.path (and its "
+                        + "password).", u));
+    }
+
+    /** A loopback host written as such (no name lookup at start: the banks' names may not resolve here). */
+    private static boolean loopbackUrl(String url) {
+        try {
+            String host = java.net.URI.create(url).getHost();
+            return host != null && (host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]"));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /** The STET request signer with the QSealC key (pisp.signature.*), when at least one establishment signs. */
-    private static StetRequestSigner requestSigner(PropertiesComponent props, EstablishmentRegistry registry) {
+    private static StetRequestSigner requestSigner(PropertiesComponent props, EstablishmentRegistry registry,
+                                                   Certificates certificates) {
         long signing = registry.all().values().stream().filter(e -> e.signRequests()).count();
         if (signing == 0) {
             LOG.info("STET request signature off: no establishment signs its requests (pisp.signature.enabled, "
@@ -244,6 +338,7 @@ public final class PispConfiguration implements CamelConfiguration {
                 stetPaymentPath(props), Clock.systemUTC());
         LOG.info("STET request signature on for {} establishment(s): keyId {}, QSealC {}", signing, signer.getKeyId(),
                 qsealc.describe());
+        certificates.add("qsealc", qsealc.certificate());
         String warning = qsealc.validityWarning(Instant.now());
         if (warning != null) {
             LOG.warn("The QSealC signing certificate {}", warning);

@@ -10,7 +10,6 @@ import jakarta.jms.Connection;
 import jakarta.jms.MessageConsumer;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
-import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.apache.camel.builder.RouteBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -39,7 +38,7 @@ class OutcomeQueueDownTest {
 
         module.send(body, Map.of());
 
-        try (Connection c = new ActiveMQConnectionFactory(module.brokerTcpUrl()).createConnection()) {
+        try (Connection c = module.jmsFactory().createConnection()) {
             Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
             MessageConsumer dlq = s.createConsumer(s.createQueue("DLQ"));
             c.start();

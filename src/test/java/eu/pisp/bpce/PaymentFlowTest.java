@@ -221,8 +221,7 @@ class PaymentFlowTest {
 
     @Test
     void correlationIdIsKeptAndReplyToGetsTheOutcome() throws Exception {
-        try (jakarta.jms.Connection c = new org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory(
-                module.brokerTcpUrl()).createConnection()) {
+        try (jakarta.jms.Connection c = module.jmsFactory().createConnection()) {
             jakarta.jms.Session session = c.createSession(false, jakarta.jms.Session.AUTO_ACKNOWLEDGE);
             jakarta.jms.Queue replies = session.createQueue("orchestrator.replies");
             jakarta.jms.MessageConsumer replyConsumer = session.createConsumer(replies);

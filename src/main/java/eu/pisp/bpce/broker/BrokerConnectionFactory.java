@@ -19,8 +19,17 @@ public final class BrokerConnectionFactory extends ActiveMQConnectionFactory {
     @Override
     protected synchronized ActiveMQConnection createConnectionInternal(String username, String password,
                                                                        boolean isXA, int type) throws JMSException {
-        ActiveMQConnection connection = super.createConnectionInternal(username, password, isXA, type);
+        ActiveMQConnection connection;
+        try {
+            connection = super.createConnectionInternal(username, password, isXA, type);
+        } catch (JMSException e) {
+            if (watch != null) {
+                watch.connectFailed(); // the broker was away before any connection could see it go
+            }
+            throw e;
+        }
         if (watch != null) {
+            watch.connected();
             connection.setFailoverListener(watch);
         }
         return connection;

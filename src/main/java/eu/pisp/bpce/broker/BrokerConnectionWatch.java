@@ -19,6 +19,8 @@ public final class BrokerConnectionWatch implements FailoverEventListener {
     private final String url;
     private final AtomicInteger connectionsDown = new AtomicInteger();
     private final AtomicLong downSince = new AtomicLong();
+    /** The last attempt to open a connection failed (no connection existed to report a failover). */
+    private volatile boolean unreachable;
 
     public BrokerConnectionWatch(String url) {
         // Logged without its parameters: an Artemis URL may carry a user and password.
@@ -48,8 +50,18 @@ public final class BrokerConnectionWatch implements FailoverEventListener {
         }
     }
 
-    /** True while a connection is waiting to reconnect (for the health check). */
+    /** A new connection could not be opened. */
+    void connectFailed() {
+        unreachable = true;
+    }
+
+    /** A new connection was opened. */
+    void connected() {
+        unreachable = false;
+    }
+
+    /** True while a connection is waiting to reconnect, or the last one could not be opened (the health check). */
     public boolean down() {
-        return connectionsDown.get() > 0;
+        return connectionsDown.get() > 0 || unreachable;
     }
 }

@@ -31,6 +31,7 @@ public final class EstablishmentBreakers {
             ErrorCode.PAYMENT_REQUEST_NOT_FOUND.name());
 
     private final CircuitBreakerRegistry registry;
+    private volatile java.util.function.Consumer<String> onRejected = cdetab -> { };
 
     /**
      * @param failureRatePercent {@code pisp.breaker.failure-rate-threshold}: open above this share of failed payments
@@ -61,6 +62,7 @@ public final class EstablishmentBreakers {
         String cdetab = exchange.getProperty(Props.CDETAB, String.class);
         CircuitBreaker breaker = registry.circuitBreaker(cdetab);
         if (!breaker.tryAcquirePermission()) {
+            onRejected.accept(cdetab);
             throw new PaymentFailedException(ErrorCode.BANK_UNAVAILABLE, "Establishment " + cdetab
                     + " is failing (circuit " + breaker.getState() + ", failure rate "
                     + Math.round(breaker.getMetrics().getFailureRate()) + "%): not sent; submit it again later");
@@ -98,6 +100,18 @@ public final class EstablishmentBreakers {
     /** The state of an establishment's circuit (operations, tests). */
     public CircuitBreaker.State state(String cdetab) {
         return registry.circuitBreaker(cdetab).getState();
+    }
+
+    /** Told the establishment of each payment the open circuit refuses (metrics). */
+    public void setOnRejected(java.util.function.Consumer<String> onRejected) {
+        this.onRejected = onRejected;
+    }
+
+    /** The state of every circuit created so far (one per establishment called): metrics and health. */
+    public java.util.Map<String, CircuitBreaker.State> states() {
+        java.util.Map<String, CircuitBreaker.State> states = new java.util.TreeMap<>();
+        registry.getAllCircuitBreakers().forEach(b -> states.put(b.getName(), b.getState()));
+        return states;
     }
 
     /** Closes every circuit (tests). */

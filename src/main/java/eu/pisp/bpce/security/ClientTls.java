@@ -64,6 +64,12 @@ public final class ClientTls {
      * wrong path, password or alias stops the start with a readable error.
      */
     public static SSLContextParameters create(Settings s) {
+        return create(s, certificate -> { });
+    }
+
+    /** As {@link #create(Settings)}, telling {@code clientCertificate} the QWAC presented (health, info). */
+    public static SSLContextParameters create(Settings s,
+                                              java.util.function.Consumer<java.security.cert.X509Certificate> clientCertificate) {
         if (!s.clientCertificate() && !s.ownTruststore()) {
             LOG.info("TLS to banks: JVM defaults, no client certificate (pisp.tls.keystore.path is empty)");
             return null;
@@ -85,6 +91,7 @@ public final class ClientTls {
             // Present this entry's certificate even if the keystore holds others.
             params.setCertAlias(qwac.alias());
             LOG.info("Mutual TLS to banks on: client certificate {}", qwac.describe());
+            clientCertificate.accept(qwac.certificate());
             warnAboutValidity("The QWAC client certificate", qwac);
         } else {
             LOG.warn("TLS to banks without a client certificate (pisp.tls.keystore.path is empty): banks requiring "

@@ -86,6 +86,11 @@ public final class FileSendRecordStore extends ServiceSupport implements SendRec
     }
 
     /** The journal, for tests and the benchmark. */
+    @Override
+    public String writeProblem() {
+        return journal.writeProblem();
+    }
+
     public SendJournal journal() {
         return journal;
     }

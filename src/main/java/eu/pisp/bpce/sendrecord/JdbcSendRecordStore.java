@@ -225,6 +225,25 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
     }
 
     @Override
+    public String writeProblem() {
+        HikariDataSource ds = dataSource;
+        if (ds == null) {
+            return "not started";
+        }
+        try (java.sql.Connection c = ds.getConnection();
+             java.sql.Statement st = c.createStatement()) {
+            st.setQueryTimeout(1);
+            // A primary that failed over to a read-only standby would refuse every claim.
+            try (java.sql.ResultSet r = st.executeQuery("SELECT pg_is_in_recovery()")) {
+                return r.next() && r.getBoolean(1) ? "the database is read-only (a standby)" : null;
+            }
+        } catch (java.sql.SQLException e) {
+            return "the database does not answer (" + e.getClass().getSimpleName() + ", SQL state " + e.getSQLState()
+                    + ")";
+        }
+    }
+
+    @Override
     public String kind() {
         return "jdbc";
     }

@@ -191,6 +191,22 @@ public final class SendJournal extends ServiceSupport {
         }
     }
 
+    /** Null while the journal is open, its file writable and no write failed since the last one that succeeded. */
+    public String writeProblem() {
+        if (channel == null) {
+            return "the journal " + file + " is not open";
+        }
+        if (!Files.isWritable(file)) {
+            return "the journal " + file + " is not writable";
+        }
+        writeLock.lock();
+        try {
+            return unwritten.length == 0 ? null : "the last write to " + file + " failed";
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     public int size() {
         synchronized (keys) {
             return keys.size();

@@ -29,6 +29,7 @@ public final class SendRecord {
 
     private final SendRecordStore store;
     private final Duration retention;
+    private volatile SendRecordEvents events = SendRecordEvents.NONE;
 
     /**
      * @param store     the store chosen by {@code pisp.send-record.store}
@@ -37,6 +38,11 @@ public final class SendRecord {
     public SendRecord(SendRecordStore store, Duration retention) {
         this.store = store;
         this.retention = retention;
+    }
+
+    /** Where claims, refusals and unknown outcomes are reported (metrics). */
+    public void setEvents(SendRecordEvents events) {
+        this.events = events == null ? SendRecordEvents.NONE : events;
     }
 
     /**
@@ -62,8 +68,10 @@ public final class SendRecord {
             claim = store.claim(send);
         } catch (SendRecordUnavailableException e) {
             releaseQuietly(send); // a claim committed without an answer must not outlive this failure
+            events.unavailable(cdetab);
             throw e;
         }
+        events.claimed(cdetab, claim.claimed());
         switch (claim.claimed()) {
             case NEW -> exchange.setProperty(Props.SEND_CLAIMED, Boolean.TRUE);
             case SAME_MESSAGE -> throw new PaymentFailedException(ErrorCode.OUTCOME_UNKNOWN, "Payment " + send.key()
@@ -95,6 +103,7 @@ public final class SendRecord {
     public void unknown(Exchange exchange) {
         PaymentSend send = claimed(exchange);
         if (send != null) {
+            events.outcomeUnknown(send.cdetab());
             try {
                 store.unknown(send);
             } catch (RuntimeException e) {

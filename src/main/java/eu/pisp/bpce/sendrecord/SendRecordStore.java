@@ -69,6 +69,12 @@ public interface SendRecordStore extends Service {
      */
     int purgeOlderThan(Duration retention);
 
+    /**
+     * Why the store cannot be written now, or null when it can (the readiness check). May block briefly; the caller
+     * bounds the wait.
+     */
+    String writeProblem();
+
     /** The kind of store, for logs and the info endpoint: {@code file} or {@code jdbc}. */
     String kind();
 

@@ -40,6 +40,7 @@ public final class TokenCache {
     private final LoadingCache<String, AccessToken> cache;
     private final ProducerTemplate template;
     private final String fetchUri;
+    private volatile TokenEvents events = TokenEvents.NONE;
 
     /**
      * @param template        used by the loader to call the fetch route
@@ -71,6 +72,16 @@ public final class TokenCache {
                     }
                 })
                 .build(this::load);
+    }
+
+    /** Where token requests and refreshes are reported (metrics, health). */
+    public void setEvents(TokenEvents events) {
+        this.events = events == null ? TokenEvents.NONE : events;
+    }
+
+    /** The token held for an establishment now, or null (no lookup, no load: for metrics and health). */
+    public AccessToken current(String cdetab) {
+        return cache.asMap().get(cdetab);
     }
 
     /** The Caffeine cache itself, bound in the registry for the caffeine-loadcache component. */
@@ -114,6 +125,7 @@ public final class TokenCache {
         boolean removed = refused != null && cache.asMap().remove(cdetab, refused);
         if (removed) {
             LOG.info("Dropped the token #{} of establishment {}: the bank refused it", refused.serial(), cdetab);
+            events.refreshed(cdetab, TokenEvents.RefreshReason.REFUSED_BY_BANK);
         }
         return removed;
     }
@@ -130,6 +142,7 @@ public final class TokenCache {
             return; // another thread started it
         }
         LOG.debug("Renewing the token of establishment {} ahead of its expiry", cdetab);
+        events.refreshed(cdetab, TokenEvents.RefreshReason.AHEAD_OF_EXPIRY);
         cache.refresh(cdetab);
     }
 
@@ -140,8 +153,29 @@ public final class TokenCache {
     }
 
     private AccessToken load(String cdetab) {
-        Exchange answer = template.send(fetchUri, ExchangePattern.InOut,
-                ex -> ex.getMessage().setHeader("cdetab", cdetab));
+        try {
+            AccessToken token = fetch(cdetab);
+            events.requested(cdetab, TokenEvents.Result.OBTAINED);
+            return token;
+        } catch (TokenUnavailableException e) {
+            events.requested(cdetab, e.isRetryable() ? TokenEvents.Result.UNAVAILABLE : TokenEvents.Result.REFUSED);
+            throw e;
+        }
+    }
+
+    private AccessToken fetch(String cdetab) {
+        // The fetch is an exchange of its own: when it ends, Camel clears the payment's logging context (MDC) from
+        // this thread. Kept and put back, so the rest of the payment's lines still carry it.
+        Map<String, String> logContext = org.slf4j.MDC.getCopyOfContextMap();
+        Exchange answer;
+        try {
+            answer = template.send(fetchUri, ExchangePattern.InOut,
+                    ex -> ex.getMessage().setHeader("cdetab", cdetab));
+        } finally {
+            if (logContext != null) {
+                org.slf4j.MDC.setContextMap(logContext);
+            }
+        }
         Exception failure = answer.getException();
         if (failure != null) {
             throw new TokenUnavailableException(

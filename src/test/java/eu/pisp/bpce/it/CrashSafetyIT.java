@@ -50,6 +50,8 @@ class CrashSafetyIT {
         props.put("pisp.broker.data-dir", dataDir.resolve("broker").toString());
         props.put("pisp.send-record.file", dataDir.resolve("send-record.log").toString());
         props.put("pisp.broker.redelivery-delay-ms", "0");
+        props.put("pisp.signature.enabled", "false");
+        props.putAll(QueueClient.brokerAccount());
         queues = new QueueClient(props.get("pisp.broker.url"));
     }
 

@@ -164,7 +164,11 @@ class SharedInfrastructureOutageIT {
     }
 
     private EmbeddedBroker broker() {
-        return new EmbeddedBroker(dataDir.resolve("broker"), brokerUrl, 10, 0, 500_000);
+        // Security on, as in production: the instances and the test's ESB client connect with the test account.
+        return new EmbeddedBroker(dataDir.resolve("broker"), brokerUrl, 10, 0, 500_000,
+                eu.pisp.bpce.broker.BrokerSecurity.account(QueueClient.USER, QueueClient.PASSWORD.toCharArray(),
+                        QueueClient.ROLES.split(",")),
+                List.of(QueueClient.INTAKE), List.of(QueueClient.INTAKE + ".accepted", QueueClient.INTAKE + ".failed"));
     }
 
     private static Set<String> claimedPayments(String db, TestPostgres pg) throws Exception {

@@ -81,6 +81,8 @@ class TrackingCrashIT {
         props.put("pisp.tracking.enabled", "true");
         props.put("pisp.tracking.schedule", "300ms");
         props.put("pisp.tracking.deadline-minutes", "10");
+        props.put("pisp.signature.enabled", "false");
+        props.putAll(QueueClient.brokerAccount());
         queues = new QueueClient(props.get("pisp.broker.url"));
         statuses = new StatusQueueReader(props.get("pisp.broker.url"));
     }
@@ -256,7 +258,7 @@ class TrackingCrashIT {
         private Thread thread;
 
         StatusQueueReader(String brokerUrl) {
-            factory = new ActiveMQConnectionFactory(brokerUrl);
+            factory = new ActiveMQConnectionFactory(brokerUrl, QueueClient.USER, QueueClient.PASSWORD);
             factory.setBlockOnAcknowledge(true);
             // While the module is down, createConnection waits for its broker (up to 3 s a time) rather than spin.
             factory.setInitialConnectAttempts(30);

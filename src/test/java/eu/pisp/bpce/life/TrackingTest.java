@@ -18,7 +18,6 @@ import jakarta.jms.Connection;
 import jakarta.jms.JMSException;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
-import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,7 +44,7 @@ class TrackingTest {
 
     @BeforeAll
     static void readTheStatusQueue() throws JMSException {
-        jms = new ActiveMQConnectionFactory(module.brokerTcpUrl()).createConnection();
+        jms = module.jmsFactory().createConnection();
         Session session = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
         session.createConsumer(session.createQueue("pisp.payment-status")).setMessageListener(m -> {
             try {

@@ -19,7 +19,6 @@ import jakarta.jms.Connection;
 import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
-import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.apache.camel.Exchange;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,7 +52,7 @@ class InboundSecurityTest {
     @BeforeAll
     static void start() throws Exception {
         attacker = BankSimulator.start(0);
-        jms = new ActiveMQConnectionFactory(module.brokerTcpUrl()).createConnection();
+        jms = module.jmsFactory().createConnection();
         session = jms.createSession(false, Session.AUTO_ACKNOWLEDGE);
         toIntake = session.createProducer(session.createQueue("pisp.payment-requests"));
     }

@@ -4,11 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +18,7 @@ import eu.pisp.bpce.sim.BankSimulator;
 import eu.pisp.bpce.sim.SamplePayments;
 import eu.pisp.bpce.support.PispModule;
 import eu.pisp.bpce.support.PispModule.Outcome;
+import eu.pisp.bpce.support.StderrCapture;
 import eu.pisp.bpce.support.TestPki;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -38,7 +35,7 @@ class LogLeakTest {
     private static final TestPki PKI = TestPki.shared();
     private static final Duration WAIT = Duration.ofSeconds(30);
     /** Installed before the module starts, so startup logs are captured too. */
-    private static final Capture LOGS = Capture.start();
+    private static final StderrCapture LOGS = StderrCapture.start();
     private static final String CREDITOR_IBAN = "FR7630004000031234567890143";
     private static final Pattern TOKEN = Pattern.compile("sim-\\d{5}-\\d+-[0-9a-f-]{36}");
     private static final Pattern FULL_IBAN = Pattern.compile("FR\\d{2} ?(?:\\d{4} ?){5}[0-9A-Z]{3}");
@@ -162,48 +159,6 @@ class LogLeakTest {
             return dir;
         } catch (IOException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** Copies what is written to System.err while it runs (Logback's console appender looks it up at each write). */
-    static final class Capture {
-        private final PrintStream original;
-        private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
-
-        private Capture() {
-            original = System.err;
-            OutputStream tee = new OutputStream() {
-                @Override
-                public void write(int b) {
-                    original.write(b);
-                    synchronized (copy) {
-                        copy.write(b);
-                    }
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) {
-                    original.write(b, off, len);
-                    synchronized (copy) {
-                        copy.write(b, off, len);
-                    }
-                }
-            };
-            System.setErr(new PrintStream(tee, true, StandardCharsets.UTF_8));
-        }
-
-        static Capture start() {
-            return new Capture();
-        }
-
-        String text() {
-            synchronized (copy) {
-                return copy.toString(StandardCharsets.UTF_8);
-            }
-        }
-
-        void stop() {
-            System.setErr(original);
         }
     }
 }

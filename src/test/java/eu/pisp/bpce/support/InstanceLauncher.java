@@ -31,6 +31,9 @@ public final class InstanceLauncher implements AutoCloseable {
         common.put("pisp.broker.url", brokerUrl);
         common.put("pisp.broker.data-dir", dataDir.resolve("broker").toString());
         common.put("pisp.broker.redelivery-delay-ms", "0");
+        common.put("pisp.signature.enabled", "false");
+        // The hosting instance lets the test's ESB client and the other instances in; the others connect with it.
+        common.putAll(QueueClient.brokerAccount());
     }
 
     /** Every instance started from now on uses the jdbc send record on this database. */

@@ -31,6 +31,12 @@ public final class ModuleProcess {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m"));
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        if (!properties.containsKey("pisp.management.port")) {
+            // Several instances run at once: each its own management server on a free port.
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+                cmd.add("-Dpisp.management.port=" + s.getLocalPort());
+            }
+        }
         cmd.add("-jar");
         cmd.add(jar);
         Files.createDirectories(log.getParent());

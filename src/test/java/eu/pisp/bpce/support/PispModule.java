@@ -55,8 +55,15 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
     private jakarta.jms.MessageProducer sourceProducer;
     private Session sendSession;
 
+    /** The account the tests' JMS clients use on the module's TCP acceptor (security on, as in production). */
+    public static final String BROKER_USER = "pisp-test";
+    private final String brokerPassword = "test-" + java.util.UUID.randomUUID();
+    private int managementPort;
+
     public PispModule() {
         properties.put("pisp.client-id", "PSDFR-ACPR-12345");
+        // The simulator checks no signature unless a test asks it to (and switches signing on with a QSealC).
+        properties.put("pisp.signature.enabled", "false");
     }
 
     /** Adds or replaces a property for this test class. */
@@ -98,7 +105,12 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         bank = bankFactory.call();
         dataDir = Files.createTempDirectory("pisp-test-broker");
         brokerPort = freePort();
+        managementPort = freePort();
         Map<String, String> overrides = new HashMap<>();
+        overrides.put("pisp.management.port", String.valueOf(managementPort));
+        overrides.put("pisp.broker.user", BROKER_USER);
+        overrides.put("pisp.broker.password", brokerPassword);
+        overrides.put("pisp.broker.user-roles", "sender,reader,operator");
         overrides.put("pisp.aspsp.base-url-template", bank.baseUrlTemplate());
         overrides.put("pisp.broker.data-dir", dataDir.resolve("broker").toString());
         overrides.put("pisp.send-record.file", dataDir.resolve("send-record.log").toString());
@@ -111,7 +123,7 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         main.start();
         producer = context().createProducerTemplate();
         // Outcomes are read as any other ESB component would: a JMS client on the TCP acceptor.
-        ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(brokerTcpUrl());
+        ActiveMQConnectionFactory factory = jmsFactory();
         // Persistent sends without waiting for each one's journal sync: the tests measure the module, not the sender.
         factory.setBlockOnDurableSend(false);
         jms = factory.createConnection();
@@ -170,6 +182,20 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
 
     public String brokerTcpUrl() {
         return "tcp://127.0.0.1:" + brokerPort;
+    }
+
+    /** A JMS client of the TCP acceptor with the test account (sender, reader and operator). */
+    public ActiveMQConnectionFactory jmsFactory() {
+        return new ActiveMQConnectionFactory(brokerTcpUrl(), BROKER_USER, brokerPassword);
+    }
+
+    public String brokerPassword() {
+        return brokerPassword;
+    }
+
+    /** The management server: http://127.0.0.1:port (health, metrics, info under /observe). */
+    public String managementUrl() {
+        return "http://127.0.0.1:" + managementPort;
     }
 
     /** Queues a payment request as another ESB component would: a persistent JMS message over TCP. */

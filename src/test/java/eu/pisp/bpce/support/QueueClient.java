@@ -26,6 +26,16 @@ import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 public final class QueueClient {
 
     public static final String INTAKE = "pisp.payment-requests";
+    /** The account of the tests' ESB clients on a packaged module's broker (security on, as in production). */
+    public static final String USER = "pisp-esb-test";
+    public static final String PASSWORD = "esb-" + java.util.UUID.randomUUID();
+    /** Roles of that account on the broker's host: ESB client, operator, and other instances of the module. */
+    public static final String ROLES = "sender,reader,operator,instance";
+
+    /** The broker properties of a packaged instance that lets {@link QueueClient}s and other instances in. */
+    public static Map<String, String> brokerAccount() {
+        return Map.of("pisp.broker.user", USER, "pisp.broker.password", PASSWORD, "pisp.broker.user-roles", ROLES);
+    }
 
     private final String brokerUrl;
     /** paymentInformationId -> outcome codes seen (ACCEPTED or the pispErrorCode), in arrival order. */
@@ -145,7 +155,7 @@ public final class QueueClient {
     }
 
     private ActiveMQConnectionFactory factory() {
-        ActiveMQConnectionFactory f = new ActiveMQConnectionFactory(brokerUrl);
+        ActiveMQConnectionFactory f = new ActiveMQConnectionFactory(brokerUrl, USER, PASSWORD);
         f.setBlockOnAcknowledge(true);
         f.setBlockOnDurableSend(true);
         return f;

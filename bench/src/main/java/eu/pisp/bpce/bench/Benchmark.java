@@ -85,6 +85,14 @@ public final class Benchmark {
         props.put("pisp.broker.data-dir", data.resolve("broker").toString());
         props.put("pisp.send-record.file", data.resolve("send-record.log").toString());
         props.put("pisp.concurrent-consumers", System.getProperty("bench.consumers", "32"));
+        // As in production: broker security on (the load generator talks in-VM, which the broker trusts), the
+        // management server up on a port of its own. The simulator checks no signature.
+        props.put("pisp.signature.enabled", "false");
+        props.put("pisp.broker.user", "bench");
+        props.put("pisp.broker.password", UUID.randomUUID().toString());
+        try (ServerSocket s = new ServerSocket(0)) {
+            props.put("pisp.management.port", String.valueOf(s.getLocalPort()));
+        }
         // Per-payment INFO lines are an audit trail in production; here they would measure the console.
         props.put("camel.main.routes-include-pattern", "file:routes/*.yaml");
         if (which.equals("tracking")) {
@@ -92,6 +100,19 @@ public final class Benchmark {
             props.put("pisp.tracking.schedule", "1s");
         }
         moduleProps = props;
+        if (which.equals("metrics-one")) {
+            // One configuration per JVM (bench/run.sh metrics alternates the JVMs): a module stopped and started
+            // again in one JVM stays reachable (Artemis' in-VM client threads), and its send record fills the heap.
+            boolean on = !"off".equals(System.getProperty("bench.metrics", "on"));
+            props.put("pisp.metrics.enabled", String.valueOf(on));
+            module = PispApplication.create(props);
+            module.start();
+            metricsPhases(on);
+            printTables(0, 0);
+            module.stop();
+            bank.stop();
+            return;
+        }
         if (which.equals("jdbc")) {
             // The module is started (twice per store) by the phase itself.
             sendRecordStores();
@@ -257,6 +278,21 @@ public final class Benchmark {
         for (String pool : System.getProperty("bench.jdbc.pools", "1,2,4,8").split(",")) {
             claimsPerSecond(url, Integer.parseInt(pool.strip()));
         }
+    }
+
+    /**
+     * One side of the cost of metrics (pisp.metrics.enabled on or off): the direct phase and the end-to-end phase, each
+     * after its warm-up, measured for two thirds of bench.seconds; prints one METRICS line that bench/run.sh metrics
+     * sums over the JVMs it alternates.
+     */
+    private void metricsPhases(boolean on) throws Exception {
+        Duration slice = measure.multipliedBy(2).dividedBy(3);
+        String label = "metrics " + (on ? "on" : "off");
+        ProducerTemplate template = module.getCamelContext().createProducerTemplate();
+        closedLoop("direct, " + label, () -> direct(template), warmup, slice);
+        endToEnd("end to end, " + label, 0, warmup.multipliedBy(2).dividedBy(3), slice);
+        System.out.printf(Locale.ROOT, "METRICS %s direct %s e2e %s%n", on ? "on" : "off", rows.get(0)[1],
+                rows.get(1)[1]);
     }
 
     /** {@code concurrency} threads making claims (and noting them accepted, as a payment does) on distinct keys. */
@@ -439,6 +475,10 @@ public final class Benchmark {
 
     /** {@code concurrency} threads calling as fast as they can; latency of each call. */
     private void closedLoop(String name, Call call, Duration warm) throws Exception {
+        closedLoop(name, call, warm, measure);
+    }
+
+    private void closedLoop(String name, Call call, Duration warm, Duration measure) throws Exception {
         if (!warm.isZero()) {
             runFor(call, warm, null);
         }
@@ -512,6 +552,10 @@ public final class Benchmark {
     }
 
     private void endToEnd(String name, long bankLatencyMs, Duration warmup) throws Exception {
+        endToEnd(name, bankLatencyMs, warmup, measure);
+    }
+
+    private void endToEnd(String name, long bankLatencyMs, Duration warmup, Duration measure) throws Exception {
         bank.paymentLatency(bankLatencyMs);
         // The load generator shares the JVM (and the 2 cores) with the module: it talks to the broker in-VM so that
         // its own loopback TCP traffic is not billed to the module. Other ESB components would use the TCP acceptor.

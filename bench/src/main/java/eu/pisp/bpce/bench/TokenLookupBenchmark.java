@@ -45,6 +45,9 @@ public class TokenLookupBenchmark {
         props.put("pisp.broker.embedded", "false");
         props.put("pisp.source.uri", "direct:unused-source");
         props.put("pisp.send-record.file", data.resolve("send-record.log").toString());
+        // The simulator checks no signature; the management server is not measured here.
+        props.put("pisp.signature.enabled", "false");
+        props.put("camel.management.enabled", "false");
         module = PispApplication.create(props);
         module.start();
         tokens = module.getCamelContext().getRegistry().lookupByNameAndType("tokenCache", TokenCache.class);
