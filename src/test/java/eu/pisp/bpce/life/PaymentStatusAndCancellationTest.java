@@ -263,4 +263,24 @@ class PaymentStatusAndCancellationTest {
         assertEquals("RCVD", body(e).get("status").asText());
         assertEquals(1, module.bank().statusReads("17515"));
     }
+
+    /**
+     * Found by the tracking benchmark: with the payment request's id in the endpoint URI, every status read made a new
+     * HTTP endpoint with its own idle connection, and after about 200 reads payments failed OUTCOME_UNKNOWN
+     * (NoHttpResponseException on connections the bank side had closed).
+     */
+    @Test
+    void statusReadsBetweenPaymentsMakeNoNewEndpointsAndEveryPaymentIsAccepted() throws Exception {
+        for (int i = 0; i < 250; i++) {
+            Exchange paid = initiate(module, immediate("READS-BETWEEN-" + i, "13807"));
+            assertEquals("ACCEPTED", outcome(paid), "payment " + i);
+            String acceptedOutcome = paid.getMessage().getBody(String.class);
+            Exchange status = module.producer().request("direct:get-payment-request",
+                    e -> e.getMessage().setBody(acceptedOutcome));
+            assertEquals("STATUS", outcome(status), "status " + i);
+        }
+        long httpEndpoints = module.context().getEndpoints().stream()
+                .filter(e -> e.getEndpointUri().startsWith("http")).count();
+        assertTrue(httpEndpoints <= 6, "HTTP endpoints: " + httpEndpoints);
+    }
 }
