@@ -360,8 +360,19 @@ public final class BankSimulator {
      * How many accepted payment requests are kept for GET, PUT and confirmation (default 50,000): the oldest are
      * forgotten first (then 404). Each keeps its body bytes once, as received. 0 keeps none. Kept by {@link #reset()}.
      */
+    private volatile java.util.function.Predicate<String> keepOnly = pid -> true;
+
     public BankSimulator keepPaymentRequests(int max) {
         paymentRequests.max(max);
+        return this;
+    }
+
+    /**
+     * Only payment requests whose paymentInformationId matches are kept (default: all). A benchmark keeps the few it
+     * tracks, not the hundreds of thousands it sends. Kept by {@link #reset()}.
+     */
+    public BankSimulator keepPaymentRequestsOnly(java.util.function.Predicate<String> paymentInformationId) {
+        this.keepOnly = Objects.requireNonNull(paymentInformationId);
         return this;
     }
 
@@ -860,12 +871,14 @@ public final class BankSimulator {
         Duration execution = executionAfter;
         long notBefore = deferredExecutionOnItsDate && requested != null && !instant
                 ? requested.toInstant().toEpochMilli() : -1;
-        paymentRequests.add(new StoredPaymentRequest(resourceId, cdetab.intern(), pid, version, body, now, timing,
-                requested == null ? null : requested.toLocalDate(),
-                approve == null ? -1 : now + approve.toMillis(),
-                rule == null ? -1 : now + rule.after().toMillis(), rule == null ? null : rule.reason(),
-                noas == null ? -1 : now + noas.toMillis(),
-                execution == null ? -1 : execution.toMillis(), notBefore));
+        if (keepOnly.test(pid)) {
+            paymentRequests.add(new StoredPaymentRequest(resourceId, cdetab.intern(), pid, version, body, now, timing,
+                    requested == null ? null : requested.toLocalDate(),
+                    approve == null ? -1 : now + approve.toMillis(),
+                    rule == null ? -1 : now + rule.after().toMillis(), rule == null ? null : rule.reason(),
+                    noas == null ? -1 : now + noas.toMillis(),
+                    execution == null ? -1 : execution.toMillis(), notBefore));
+        }
     }
 
     private static boolean hasAny(JsonNode request, String... fields) {
