@@ -10,6 +10,14 @@
 #   bench/run.sh jdbc       end to end on the file store against the jdbc store (a throwaway PostgreSQL), alternating;
 #                           then claims per second of the jdbc store per pool size
 #   bench/run.sh metrics    direct and end to end with metrics off and on (pisp.metrics.enabled), alternating JVMs
+#   bench/run.sh direct-median  the direct / baseline comparison in BENCH_RUNS (3) JVMs of its own, each run's ratio
+#                           and their median (single runs swing on 2 shared cores)
+#   bench/run.sh tcp        the path an ESB uses: the packaged jar as the README launches it, producer, outcome reader
+#                           and bank each in a process of their own over TCP; the module against a broker-only and a
+#                           minimal-route anchor (bench/anchors/), alternating. BENCH_TCP_ROUNDS (3),
+#                           BENCH_TCP_LATENCY (bank, ms, 0), BENCH_TCP_JVM (module JVM options, -Xmx256m),
+#                           BENCH_TCP_PROPS (more -Dk=v for the module), BENCH_TCP_CONSUMERS (e.g. 4,8,16: module runs
+#                           per pisp.concurrent-consumers instead), BENCH_TCP_FROM / BENCH_TCP_TO (6000 / 18000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -DskipTests install
@@ -45,6 +53,25 @@ if [[ "${1:-}" == "metrics" ]]; then
              for (i = 1; i <= n["on"]; i++) { split(r["on", i], a, " "); split(r["off", i], b, " ");
                printf "  round %d: direct %.2f, end to end %.2f\n", i, a[1] / b[1], a[2] / b[2] } }' target/bench-metrics.txt
   exit 0
+fi
+if [[ "${1:-}" == "direct-median" ]]; then
+  : > target/bench-direct-median.txt
+  for run in $(seq 1 "${BENCH_RUNS:-3}"); do
+    java $JVM_OPTS -cp "$CP" eu.pisp.bpce.bench.Benchmark direct 2>>target/bench.log \
+      | tee -a target/bench-direct-median.txt | grep -E '^(module via|hand-written|direct / baseline)'
+  done
+  grep -o 'direct / baseline throughput: [0-9.]*' target/bench-direct-median.txt | awk '{print $NF}' | sort -n \
+    | awk '{ r[NR] = $1 } END { printf "direct / baseline over %d runs: median %.2f (runs, sorted:", NR, r[int((NR + 1) / 2)];
+             for (i = 1; i <= NR; i++) printf " %.2f", r[i]; print ")" }'
+  exit 0
+fi
+if [[ "${1:-}" == "tcp" ]]; then
+  # The orchestrator only starts processes and reads /proc: no JVM tuning of the benchmark's own applies here.
+  exec java -Xmx128m -cp "$CP" -Dbench.tcp.rounds="${BENCH_TCP_ROUNDS:-3}" \
+    -Dbench.tcp.bank-latency="${BENCH_TCP_LATENCY:-0}" -Dbench.tcp.jvm="${BENCH_TCP_JVM:--Xmx256m}" \
+    -Dbench.tcp.props="${BENCH_TCP_PROPS:-}" -Dbench.tcp.consumers="${BENCH_TCP_CONSUMERS:-}" \
+    -Dbench.tcp.from="${BENCH_TCP_FROM:-6000}" -Dbench.tcp.to="${BENCH_TCP_TO:-18000}" \
+    -Dbench.tcp.jfr="${BENCH_TCP_JFR:-false}" ${BENCH_OPTS:-} eu.pisp.bpce.bench.tcp.TcpBench
 fi
 if [[ "${1:-}" == "jmh" ]]; then
   exec java -Xmx${BENCH_HEAP:-256m} -cp "$CP" org.openjdk.jmh.Main TokenLookupBenchmark -f 1 -wi 2 -i 3 -w 2s -r 3s

@@ -360,12 +360,16 @@ public final class Benchmark {
             p.report();
         }
         StringBuilder perRound = new StringBuilder();
+        double[] ratios = new double[rounds];
         for (int r = 0; r < rounds; r++) {
-            perRound.append(r == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f",
-                    phases.get(0).rates.get(r) / phases.get(1).rates.get(r)));
+            ratios[r] = phases.get(0).rates.get(r) / phases.get(1).rates.get(r);
+            // With each round's GC time (module's / baseline's slice): what makes single rounds swing.
+            perRound.append(r == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f (GC %d / %d ms)", ratios[r],
+                    phases.get(0).gcMillis.get(r), phases.get(1).gcMillis.get(r)));
         }
-        notes.add(String.format(Locale.ROOT, "direct / baseline throughput: %.2f (rounds: %s)",
-                phases.get(0).rate() / phases.get(1).rate(), perRound));
+        Arrays.sort(ratios);
+        notes.add(String.format(Locale.ROOT, "direct / baseline throughput: %.2f, median round %.2f (rounds: %s)",
+                phases.get(0).rate() / phases.get(1).rate(), ratios[rounds / 2], perRound));
     }
 
     /** One closed-loop load measured over several slices. */
@@ -373,6 +377,7 @@ public final class Benchmark {
         final String name;
         final Call call;
         final List<Double> rates = new ArrayList<>();
+        final List<Long> gcMillis = new ArrayList<>();
         final List<long[]> latencies = new ArrayList<>();
         final Map<String, Integer> tokens = new LinkedHashMap<>();
         final CpuSplit cpu = new CpuSplit();
@@ -390,9 +395,11 @@ public final class Benchmark {
             Map<String, Integer> tokensBefore = tokenCounts();
             callerCpu.set(0);
             CpuSplit.Mark mark = CpuSplit.mark();
+            long gc0 = gcMillis();
             long t0 = System.nanoTime();
             int[] counts = runFor(call, d, lat);
             double s = (System.nanoTime() - t0) / 1e9;
+            gcMillis.add(gcMillis() - gc0);
             cpu.add(mark, callerCpu.getAndSet(0));
             tokenCounts().forEach((e, n) -> tokens.merge(e, n - tokensBefore.getOrDefault(e, 0), Integer::sum));
             ok += counts[0];
@@ -697,6 +704,12 @@ public final class Benchmark {
 
     private static String ms(long nanos) {
         return String.format(Locale.ROOT, "%.2f", nanos / 1e6);
+    }
+
+    /** Time spent in garbage collection so far, all collectors (pauses and, for G1, concurrent cycles). */
+    private static long gcMillis() {
+        return ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).sum();
     }
 
     private static long usedHeapAfterGc() {

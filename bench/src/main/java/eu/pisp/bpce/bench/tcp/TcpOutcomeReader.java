@@ -1,0 +1,118 @@
+package eu.pisp.bpce.bench.tcp;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+
+import jakarta.jms.Connection;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.Session;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+
+/**
+ * The ESB's reading side of the TCP benchmark, in a process of its own: reads both outcome queues over the broker's
+ * TCP acceptor, publishes the count (the {@link Progress} file) and, for the outcomes numbered {@code from} to
+ * {@code to}, their latency from the send time in their JMSCorrelationID. At the {@code to}-th outcome it prints
+ * {@code RESULT <outcomes/s> <p50 ms> <p99 ms> <max ms> <accepted> <failed>} for the window and exits.
+ *
+ * <p>Usage: {@code TcpOutcomeReader <broker url> <progress file> <from> <to>}; the broker account from
+ * BENCH_BROKER_USER and BENCH_BROKER_PASSWORD.
+ */
+public final class TcpOutcomeReader {
+
+    private final long from;
+    private final long to;
+    private final long[] latencies;
+    private final AtomicLong outcomes = new AtomicLong();
+    private final AtomicLong failedInWindow = new AtomicLong();
+    private final CountDownLatch done = new CountDownLatch(1);
+    private final Progress progress;
+    private volatile long windowStart;
+    private volatile long windowEnd;
+
+    private TcpOutcomeReader(Progress progress, long from, long to) {
+        this.progress = progress;
+        this.from = from;
+        this.to = to;
+        this.latencies = new long[(int) (to - from)];
+    }
+
+    public static void main(String[] args) throws Exception {
+        ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(args[0]);
+        try (Progress progress = Progress.open(Path.of(args[1]));
+             Connection connection = connect(factory)) {
+            TcpOutcomeReader reader = new TcpOutcomeReader(progress, Long.parseLong(args[2]), Long.parseLong(args[3]));
+            // One session per queue: each has its own delivery thread, as two listeners of an ESB would.
+            for (String queue : new String[] {"pisp.payment-requests.accepted", "pisp.payment-requests.failed"}) {
+                Session s = connection.createSession(false, Session.DUPS_OK_ACKNOWLEDGE);
+                boolean failed = queue.endsWith(".failed");
+                s.createConsumer(s.createQueue(queue)).setMessageListener(m -> reader.outcome(m, failed));
+            }
+            connection.start();
+            System.out.println("READER ready");
+            System.out.flush();
+            reader.done.await();
+            reader.print();
+        }
+        System.exit(0);
+    }
+
+    private void outcome(Message m, boolean failed) {
+        long now = System.nanoTime();
+        long n = outcomes.incrementAndGet();
+        progress.outcomes(n);
+        if (n == from) {
+            windowStart = now;
+        }
+        if (n > from && n <= to) {
+            latencies[(int) (n - from - 1)] = now - sentAt(m, now);
+            if (failed) {
+                failedInWindow.incrementAndGet();
+            }
+            if (n == to) {
+                windowEnd = now;
+                done.countDown();
+            }
+        }
+    }
+
+    private static long sentAt(Message m, long now) {
+        try {
+            String c = m.getJMSCorrelationID();
+            return c == null ? now : Long.parseLong(c.substring(c.lastIndexOf('-') + 1));
+        } catch (JMSException | RuntimeException e) {
+            return now;
+        }
+    }
+
+    private void print() {
+        long[] sorted = latencies.clone();
+        Arrays.sort(sorted);
+        long n = to - from;
+        double seconds = (windowEnd - windowStart) / 1e9;
+        System.out.printf(Locale.ROOT, "RESULT %.1f %.1f %.1f %.1f %d %d%n", n / seconds,
+                sorted[(int) (n * 0.50)] / 1e6, sorted[(int) Math.min(n - 1, n * 0.99)] / 1e6, sorted[(int) n - 1] / 1e6,
+                n - failedInWindow.get(), failedInWindow.get());
+        System.out.flush();
+    }
+
+    /** A connection with the account of BENCH_BROKER_USER / BENCH_BROKER_PASSWORD, retried while the broker starts. */
+    static Connection connect(ActiveMQConnectionFactory factory) throws Exception {
+        String user = System.getenv("BENCH_BROKER_USER");
+        String password = System.getenv("BENCH_BROKER_PASSWORD");
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (true) {
+            try {
+                return factory.createConnection(user, password);
+            } catch (JMSException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+}
