@@ -123,8 +123,8 @@ class ScaleOutIT {
     private Result killOneOfThreeInstancesMidFlight(String store) throws Exception {
         int total = 600;
         start("A", store, true);
-        ModuleProcess b = start("B-1", store, false);
-        start("C", store, false);
+        // B and C connect to A's broker: started side by side.
+        ModuleProcess b = instances.startTogether("B-1", "C").get(0);
         // Sent from another thread: the sending itself takes about as long as the processing.
         java.util.concurrent.CompletableFuture<Set<String>> sending = java.util.concurrent.CompletableFuture
                 .supplyAsync(() -> {
@@ -133,7 +133,7 @@ class ScaleOutIT {
                     } catch (jakarta.jms.JMSException e) {
                         throw new IllegalStateException(e);
                     }
-                });
+                }, InstanceLauncher.OWN_THREAD);
 
         // 3 x 8 consumers at 100-150 ms: about 190 payments a second. Kill B well inside the run.
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(5))

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A bounded soak: mixed load over five establishments for {@code -Dpisp.soak.seconds} (default 60) while the bank
+ * A bounded soak: mixed load over five establishments for {@code -Dpisp.soak.seconds} (default 20; a longer soak:
+ * {@code -Dpisp.soak.seconds=600}) while the bank
  * simulator injects faults (token 503 bursts, token revocations, payment 503s, 429 with Retry-After, payment timeouts).
  * Then the books must balance: messages in = accepted + failed, no payment twice at the bank, and each
  * OUTCOME_UNKNOWN matches a simulated timeout.
@@ -41,7 +42,7 @@ class SoakIT {
 
     @Test
     void booksBalanceAfterMinutesOfMixedLoadWithFaults() throws Exception {
-        int seconds = Integer.getInteger("pisp.soak.seconds", 60);
+        int seconds = Integer.getInteger("pisp.soak.seconds", 20);
         int ratePerSecond = Integer.getInteger("pisp.soak.rate", 150);
         AtomicInteger sent = new AtomicInteger();
         AtomicInteger injected = new AtomicInteger();

@@ -15,9 +15,19 @@ import eu.pisp.bpce.sim.BankSimulator;
  */
 public final class InstanceLauncher implements AutoCloseable {
 
+    /**
+     * Runs a task on a thread of its own: the common pool has a single thread on 2 cores, where one test's background
+     * sending would queue behind another's.
+     */
+    public static final java.util.concurrent.Executor OWN_THREAD = task -> {
+        Thread t = new Thread(task, "test-background");
+        t.setDaemon(true);
+        t.start();
+    };
+
     private final Path dataDir;
     private final Map<String, String> common = new HashMap<>();
-    private final List<ModuleProcess> running = new ArrayList<>();
+    private final List<ModuleProcess> running = java.util.Collections.synchronizedList(new ArrayList<>());
 
     /**
      * @param dataDir   where the instances keep their logs, broker journal and file send records
@@ -70,6 +80,35 @@ public final class InstanceLauncher implements AutoCloseable {
         return p;
     }
 
+    /**
+     * Starts instances {@code ids} side by side (none of them hosting the broker) and returns once all have started,
+     * in the order given.
+     */
+    public List<ModuleProcess> startTogether(String... ids) throws IOException {
+        List<java.util.concurrent.CompletableFuture<ModuleProcess>> starting = new ArrayList<>();
+        for (String id : ids) {
+            starting.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return start(id, false);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, OWN_THREAD));
+        }
+        List<ModuleProcess> started = new ArrayList<>();
+        for (java.util.concurrent.CompletableFuture<ModuleProcess> f : starting) {
+            try {
+                started.add(f.join());
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof java.io.UncheckedIOException io) {
+                    throw io.getCause();
+                }
+                throw e;
+            }
+        }
+        return started;
+    }
+
     public Path log(String id) {
         return dataDir.resolve("instance-" + id + ".log");
     }
@@ -82,9 +121,11 @@ public final class InstanceLauncher implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        for (ModuleProcess p : running) {
-            p.kill();
+        synchronized (running) {
+            for (ModuleProcess p : running) {
+                p.kill();
+            }
+            running.clear();
         }
-        running.clear();
     }
 }

@@ -28,8 +28,11 @@ public final class ModuleProcess {
     /** Starts the jar and waits until Camel reports it started. */
     public static ModuleProcess start(Map<String, String> properties, Path log) throws IOException {
         String jar = System.getProperty("pisp.jar", "target/bpce-pisp-routes.jar");
+        // Tests start many short-lived instances, several at once, on a machine that may be busy: the client
+        // compiler only and a serial collector make each boot cost a fraction of the CPU (what the tests check, the
+        // messages, the send record and the bank's view, does not depend on the JIT or the collector).
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m"));
+                "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         if (!properties.containsKey("pisp.management.port")) {
             // Several instances run at once: each its own management server on a free port.
@@ -44,7 +47,8 @@ public final class ModuleProcess {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         ModuleProcess module = new ModuleProcess(p, log);
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+        // A boot takes seconds; on a loaded machine, with other instances booting, far more: the bound is a hang's.
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> {
             if (!p.isAlive()) {
                 throw new IllegalStateException("The module exited with " + p.exitValue() + "; see " + log);
             }
