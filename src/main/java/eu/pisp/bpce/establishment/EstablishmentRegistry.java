@@ -89,7 +89,7 @@ public final class EstablishmentRegistry {
         exchange.setProperty(Props.CDETAB, e.cdetab());
         exchange.setProperty(Props.BASE_URL, e.baseUrl());
         exchange.setProperty(Props.SIGN_REQUESTS, e.signRequests());
-        eu.pisp.bpce.observe.LogContext.establishment(e.cdetab());
+        eu.pisp.bpce.observe.LogContext.establishment(exchange, e.cdetab());
     }
 
     /**

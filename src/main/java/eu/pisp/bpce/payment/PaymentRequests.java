@@ -70,7 +70,7 @@ public final class PaymentRequests {
         PaymentRequestFacts facts = read(exchange.getMessage().getBody(byte[].class));
         exchange.setProperty(Props.PAYMENT_ID, facts.paymentInformationId());
         exchange.setProperty(Props.DEBTOR_IBAN, facts.debtorIban());
-        eu.pisp.bpce.observe.LogContext.payment(facts.paymentInformationId());
+        eu.pisp.bpce.observe.LogContext.payment(exchange, facts.paymentInformationId());
     }
 
     /** Validates the body and returns its key facts, or fails with INVALID_PAYMENT_REQUEST and a readable reason. */

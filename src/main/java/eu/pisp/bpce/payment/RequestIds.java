@@ -26,12 +26,12 @@ public final class RequestIds {
             String id = randomUuid();
             exchange.setProperty(Props.MESSAGE_ID, "in-process:" + id);
             exchange.setProperty(Props.REQUEST_ID, id);
-            eu.pisp.bpce.observe.LogContext.message("in-process:" + id, id);
+            eu.pisp.bpce.observe.LogContext.message(exchange, "in-process:" + id, id);
             return;
         }
         String requestId = forMessage(messageId);
         exchange.setProperty(Props.REQUEST_ID, requestId);
-        eu.pisp.bpce.observe.LogContext.message(messageId, requestId);
+        eu.pisp.bpce.observe.LogContext.message(exchange, messageId, requestId);
     }
 
     /**

@@ -164,8 +164,9 @@ public final class TokenCache {
     }
 
     private AccessToken fetch(String cdetab) {
-        // The fetch is an exchange of its own: when it ends, Camel clears the payment's logging context (MDC) from
-        // this thread. Kept and put back, so the rest of the payment's lines still carry it.
+        // The fetch is an exchange of its own: where Camel's MDC unit of work is on (an application embedding the
+        // routes may turn it on), its end clears the payment's logging context (MDC) from this thread. Kept and put
+        // back, so the rest of the payment's lines still carry it.
         Map<String, String> logContext = org.slf4j.MDC.getCopyOfContextMap();
         Exchange answer;
         try {

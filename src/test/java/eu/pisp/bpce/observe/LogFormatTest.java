@@ -10,6 +10,9 @@ import ch.qos.logback.classic.joran.JoranConfigurator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.pisp.bpce.support.StderrCapture;
+import org.apache.camel.Exchange;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.Test;
 import org.slf4j.MDC;
 
@@ -46,9 +49,10 @@ class LogFormatTest {
         StderrCapture capture = StderrCapture.start();
         try {
             configurator.doConfigure(LogFormatTest.class.getResource("/logback.xml"));
-            LogContext.message("ID:1", "rid-1");
-            LogContext.payment("PI-42");
-            LogContext.establishment("13807");
+            Exchange exchange = new DefaultExchange(new DefaultCamelContext());
+            LogContext.message(exchange, "ID:1", "rid-1");
+            LogContext.payment(exchange, "PI-42");
+            LogContext.establishment(exchange, "13807");
             context.getLogger("eu.pisp.bpce.Test").info("Payment {} accepted", "PI-42");
         } finally {
             MDC.clear();

@@ -43,7 +43,7 @@ import java.util.regex.Pattern;
  * round (the machine's pace drifts), and the module / minimal ratio is printed per round and for the sums.
  *
  * <p>Options (system properties): {@code bench.tcp.sides} (broker,minimal,module), {@code bench.tcp.rounds} (3),
- * {@code bench.tcp.from} / {@code bench.tcp.to} (6000 / 18000), {@code bench.tcp.bank-latency} (ms, 0),
+ * {@code bench.tcp.from} / {@code bench.tcp.to} (10000 / 25000), {@code bench.tcp.bank-latency} (ms, 0),
  * {@code bench.tcp.jvm} (the module's JVM options, {@code -Xmx256m}), {@code bench.tcp.props} (more {@code -Dk=v} for
  * the module, e.g. {@code -Dpisp.concurrent-consumers=16}), {@code bench.tcp.consumers} (a list: one module run per
  * value of pisp.concurrent-consumers instead of the sides), {@code bench.tcp.jfr} (a JFR recording of the module's
@@ -74,8 +74,8 @@ public final class TcpBench {
     }
 
     private final Path work;
-    private final long from = Long.getLong("bench.tcp.from", 6000);
-    private final long to = Long.getLong("bench.tcp.to", 18000);
+    private final long from = Long.getLong("bench.tcp.from", 10000);
+    private final long to = Long.getLong("bench.tcp.to", 25000);
     private final String password = UUID.randomUUID().toString();
     private final List<Run> runs = new ArrayList<>();
     private int bankPort;
@@ -89,7 +89,7 @@ public final class TcpBench {
                Map<String, long[]> cpu, Map<String, long[]> moduleThreads, int busyThreads) {
 
         long outcomes() {
-            return Long.getLong("bench.tcp.to", 18000) - Long.getLong("bench.tcp.from", 6000);
+            return Long.getLong("bench.tcp.to", 25000) - Long.getLong("bench.tcp.from", 10000);
         }
     }
 
@@ -449,7 +449,9 @@ public final class TcpBench {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (Files.exists(log)) {
-                for (String line : Files.readAllLines(log)) {
+                String text = Files.readString(log);
+                // only whole lines: the writer may be half-way through one
+                for (String line : text.substring(0, text.lastIndexOf('\n') + 1).split("\n")) {
                     if (line.startsWith(prefix)) {
                         return line;
                     }
