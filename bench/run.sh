@@ -17,7 +17,7 @@
 #                           minimal-route anchor (bench/anchors/), alternating. BENCH_TCP_ROUNDS (3),
 #                           BENCH_TCP_LATENCY (bank, ms, 0), BENCH_TCP_JVM (module JVM options, -Xmx256m),
 #                           BENCH_TCP_PROPS (more -Dk=v for the module), BENCH_TCP_CONSUMERS (e.g. 4,8,16: module runs
-#                           per pisp.concurrent-consumers instead), BENCH_TCP_FROM / BENCH_TCP_TO (10000 / 25000)
+#                           per pisp.concurrent-consumers instead), BENCH_TCP_FROM / BENCH_TCP_TO (40000 / 55000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -DskipTests install
@@ -70,7 +70,7 @@ if [[ "${1:-}" == "tcp" ]]; then
   exec java -Xmx128m -cp "$CP" -Dbench.tcp.rounds="${BENCH_TCP_ROUNDS:-3}" \
     -Dbench.tcp.bank-latency="${BENCH_TCP_LATENCY:-0}" -Dbench.tcp.jvm="${BENCH_TCP_JVM:--Xmx256m}" \
     -Dbench.tcp.props="${BENCH_TCP_PROPS:-}" -Dbench.tcp.consumers="${BENCH_TCP_CONSUMERS:-}" \
-    -Dbench.tcp.from="${BENCH_TCP_FROM:-10000}" -Dbench.tcp.to="${BENCH_TCP_TO:-25000}" \
+    -Dbench.tcp.from="${BENCH_TCP_FROM:-40000}" -Dbench.tcp.to="${BENCH_TCP_TO:-55000}" \
     -Dbench.tcp.jfr="${BENCH_TCP_JFR:-false}" ${BENCH_OPTS:-} eu.pisp.bpce.bench.tcp.TcpBench
 fi
 if [[ "${1:-}" == "jmh" ]]; then

@@ -34,6 +34,10 @@ public final class ModuleProcess {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        if (!properties.containsKey("pisp.concurrent-consumers")) {
+            // The tests' workloads and in-flight counts were sized for 8 consumers (the default, 32, for real banks).
+            cmd.add("-Dpisp.concurrent-consumers=8");
+        }
         if (!properties.containsKey("pisp.management.port")) {
             // Several instances run at once: each its own management server on a free port.
             try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {

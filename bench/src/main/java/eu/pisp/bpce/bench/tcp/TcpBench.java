@@ -43,7 +43,8 @@ import java.util.regex.Pattern;
  * round (the machine's pace drifts), and the module / minimal ratio is printed per round and for the sums.
  *
  * <p>Options (system properties): {@code bench.tcp.sides} (broker,minimal,module), {@code bench.tcp.rounds} (3),
- * {@code bench.tcp.from} / {@code bench.tcp.to} (10000 / 25000), {@code bench.tcp.bank-latency} (ms, 0),
+ * {@code bench.tcp.from} / {@code bench.tcp.to} (40000 / 55000: on 2 cores the module's JIT
+ * compilation takes about a minute), {@code bench.tcp.bank-latency} (ms, 0),
  * {@code bench.tcp.jvm} (the module's JVM options, {@code -Xmx256m}), {@code bench.tcp.props} (more {@code -Dk=v} for
  * the module, e.g. {@code -Dpisp.concurrent-consumers=16}), {@code bench.tcp.consumers} (a list: one module run per
  * value of pisp.concurrent-consumers instead of the sides), {@code bench.tcp.jfr} (a JFR recording of the module's
@@ -74,8 +75,8 @@ public final class TcpBench {
     }
 
     private final Path work;
-    private final long from = Long.getLong("bench.tcp.from", 10000);
-    private final long to = Long.getLong("bench.tcp.to", 25000);
+    private final long from = Long.getLong("bench.tcp.from", 40000);
+    private final long to = Long.getLong("bench.tcp.to", 55000);
     private final String password = UUID.randomUUID().toString();
     private final List<Run> runs = new ArrayList<>();
     private int bankPort;
@@ -85,11 +86,11 @@ public final class TcpBench {
         work = Files.createTempDirectory("pisp-bench-tcp");
     }
 
-    record Run(String side, int round, double rate, double p50, double p99, long failed,
+    record Run(String side, int round, double rate, double early, double p50, double p99, long failed,
                Map<String, long[]> cpu, Map<String, long[]> moduleThreads, int busyThreads) {
 
         long outcomes() {
-            return Long.getLong("bench.tcp.to", 25000) - Long.getLong("bench.tcp.from", 10000);
+            return Long.getLong("bench.tcp.to", 55000) - Long.getLong("bench.tcp.from", 40000);
         }
     }
 
@@ -125,8 +126,10 @@ public final class TcpBench {
                 Run r = runOnce(side, round);
                 runs.add(r);
                 System.out.printf(Locale.ROOT, "  round %d %-12s %7.0f outcomes/s  p50 %6.1f ms  p99 %6.1f ms%s  "
-                                + "module CPU %4.0f us/outcome%n", round, side, r.rate, r.p50, r.p99,
-                        r.failed > 0 ? "  (" + r.failed + " failed)" : "", perOutcome(r.cpu.get("module"), r, 2));
+                                + "module CPU %4.0f us/outcome  (outcomes 4,000-10,000: %.0f/s)%n", round, side,
+                        r.rate, r.p50, r.p99,
+                        r.failed > 0 ? "  (" + r.failed + " failed)" : "", perOutcome(r.cpu.get("module"), r, 2),
+                        r.early);
             }
         }
         printSummary(sides, rounds);
@@ -177,7 +180,7 @@ public final class TcpBench {
                         (to - from) / Double.parseDouble(f[1]));
                 Files.writeString(OUT.resolve("bench-tcp-" + label + "-threads.txt"), threadsReport(groups)
                         + "\n" + threadsReport(each));
-                return new Run(side, round, Double.parseDouble(f[1]), Double.parseDouble(f[2]),
+                return new Run(side, round, Double.parseDouble(f[1]), Double.parseDouble(f[7]), Double.parseDouble(f[2]),
                         Double.parseDouble(f[3]), Long.parseLong(f[6]), cpu, groups, busy);
             }
         } finally {
@@ -240,7 +243,8 @@ public final class TcpBench {
 
     private Process startJava(Class<?> main, Path log, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(JAVA, "-Xmx256m", "-cp", System.getProperty("java.class.path")));
-        for (String key : List.of("bench.tcp.backlog", "bench.tcp.sync-send")) {
+        for (String key : List.of("bench.tcp.backlog", "bench.tcp.sync-send", "bench.tcp.early-from",
+                "bench.tcp.early-to")) {
             if (System.getProperty(key) != null) {
                 cmd.add("-D" + key + "=" + System.getProperty(key));
             }
@@ -343,11 +347,12 @@ public final class TcpBench {
 
     private void printSummary(List<String> sides, int rounds) {
         System.out.println();
-        System.out.printf("%-12s %11s %8s %8s   %s%n", "side", "outcomes/s", "p50 ms", "p99 ms",
+        System.out.printf("%-12s %11s %12s %8s %8s   %s%n", "side", "outcomes/s", "early out/s", "p50 ms", "p99 ms",
                 "CPU per outcome, user + system us: module, bank, producer, reader");
         for (String side : sides) {
             List<Run> rs = runs.stream().filter(r -> r.side.equals(side)).toList();
             double rate = rs.stream().mapToDouble(Run::rate).sum() / rs.size();
+            double early = rs.stream().mapToDouble(Run::early).sum() / rs.size();
             double p50 = median(rs.stream().mapToDouble(Run::p50).toArray());
             double p99 = median(rs.stream().mapToDouble(Run::p99).toArray());
             StringBuilder cpu = new StringBuilder();
@@ -361,7 +366,7 @@ public final class TcpBench {
                 cpu.append(String.format(Locale.ROOT, "%s %.0f + %.0f  ", proc, (double) sum[0] / n,
                         (double) sum[1] / n));
             }
-            System.out.printf(Locale.ROOT, "%-12s %11.0f %8.1f %8.1f   %s%n", side, rate, p50, p99, cpu);
+            System.out.printf(Locale.ROOT, "%-12s %11.0f %12.0f %8.1f %8.1f   %s%n", side, rate, early, p50, p99, cpu);
         }
         if (sides.contains("module") && sides.contains("minimal")) {
             double module = 0;

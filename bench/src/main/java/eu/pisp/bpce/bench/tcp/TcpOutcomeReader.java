@@ -16,7 +16,9 @@ import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
  * The ESB's reading side of the TCP benchmark, in a process of its own: reads both outcome queues over the broker's
  * TCP acceptor, publishes the count (the {@link Progress} file) and, for the outcomes numbered {@code from} to
  * {@code to}, their latency from the send time in their JMSCorrelationID. At the {@code to}-th outcome it prints
- * {@code RESULT <outcomes/s> <p50 ms> <p99 ms> <max ms> <accepted> <failed>} for the window and exits.
+ * {@code RESULT <outcomes/s> <p50 ms> <p99 ms> <max ms> <accepted> <failed> <early outcomes/s>} for the window (and
+ * the rate of an early window, {@code bench.tcp.early-from} to {@code bench.tcp.early-to}, 4,000 to 10,000: a freshly
+ * started JVM, still compiling) and exits.
  *
  * <p>Usage: {@code TcpOutcomeReader <broker url> <progress file> <from> <to>}; the broker account from
  * BENCH_BROKER_USER and BENCH_BROKER_PASSWORD.
@@ -32,6 +34,11 @@ public final class TcpOutcomeReader {
     private final Progress progress;
     private volatile long windowStart;
     private volatile long windowEnd;
+    /** A second, early window (bench.tcp.early, 4000-10000): what a freshly started JVM does. */
+    private final long earlyFrom = Long.getLong("bench.tcp.early-from", 4000);
+    private final long earlyTo = Long.getLong("bench.tcp.early-to", 10000);
+    private volatile long earlyStart;
+    private volatile long earlyEnd;
 
     private TcpOutcomeReader(Progress progress, long from, long to) {
         this.progress = progress;
@@ -67,6 +74,12 @@ public final class TcpOutcomeReader {
         if (n == from) {
             windowStart = now;
         }
+        if (n == earlyFrom) {
+            earlyStart = now;
+        }
+        if (n == earlyTo) {
+            earlyEnd = now;
+        }
         if (n > from && n <= to) {
             latencies[(int) (n - from - 1)] = now - sentAt(m, now);
             if (failed) {
@@ -93,9 +106,11 @@ public final class TcpOutcomeReader {
         Arrays.sort(sorted);
         long n = to - from;
         double seconds = (windowEnd - windowStart) / 1e9;
-        System.out.printf(Locale.ROOT, "RESULT %.1f %.1f %.1f %.1f %d %d%n", n / seconds,
+        double early = earlyEnd > earlyStart && earlyStart > 0 ? (earlyTo - earlyFrom) / ((earlyEnd - earlyStart) / 1e9)
+                : Double.NaN;
+        System.out.printf(Locale.ROOT, "RESULT %.1f %.1f %.1f %.1f %d %d %.1f%n", n / seconds,
                 sorted[(int) (n * 0.50)] / 1e6, sorted[(int) Math.min(n - 1, n * 0.99)] / 1e6, sorted[(int) n - 1] / 1e6,
-                n - failedInWindow.get(), failedInWindow.get());
+                n - failedInWindow.get(), failedInWindow.get(), early);
         System.out.flush();
     }
 
