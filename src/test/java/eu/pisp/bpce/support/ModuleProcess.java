@@ -35,7 +35,8 @@ public final class ModuleProcess {
                 "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         if (!properties.containsKey("pisp.concurrent-consumers")) {
-            // The tests' workloads and in-flight counts were sized for 8 consumers (the default, 16, was measured for the TCP path).
+            // The tests' workloads and in-flight counts were sized for 8 consumers (the default, 16, was measured
+            // for the TCP path).
             cmd.add("-Dpisp.concurrent-consumers=8");
         }
         if (!properties.containsKey("pisp.management.port")) {

@@ -118,8 +118,8 @@ public final class PispModule implements BeforeAllCallback, AfterAllCallback, Be
         overrides.put("pisp.payment.retry.initial-delay-ms", "20");
         overrides.put("pisp.broker.url", "tcp://127.0.0.1:" + brokerPort);
         overrides.put("pisp.broker.redelivery-delay-ms", "100");
-        // The tests' workloads and in-flight counts were sized for 8 consumers; the default (16) was measured on the TCP path for a bank
-        // that answers in tens of milliseconds (config/application.properties).
+        // The tests' workloads and in-flight counts were sized for 8 consumers; the default (16) was measured on
+        // the TCP path (config/application.properties).
         overrides.put("pisp.concurrent-consumers", "8");
         overrides.putAll(properties);
         main = PispApplication.create(overrides);
