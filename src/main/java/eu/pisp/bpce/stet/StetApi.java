@@ -17,19 +17,16 @@ public final class StetApi {
                 ? version.paymentRequestsPath() : paymentRequestsPathOverride.strip();
     }
 
-    public StetVersion getVersion() {
-        return version;
-    }
-
     public String version() {
         return version.version();
     }
 
-    /** POST a new payment request here; GET or PUT one at {@code <path>/<paymentRequestResourceId>}. */
-    public String getPaymentRequestsPath() {
-        return paymentRequestsPath;
-    }
-
+    /**
+     * POST a new payment request here; GET or PUT one at {@code <path>/<paymentRequestResourceId>}. No
+     * {@code getPaymentRequestsPath()} twin: with both, Camel's bean language ({@code ${bean:stetVersion.
+     * paymentRequestsPath}}) found the call ambiguous in some JVM starts (reflection's method order varies), and that
+     * instance failed every payment with INTERNAL_ERROR.
+     */
     public String paymentRequestsPath() {
         return paymentRequestsPath;
     }

@@ -57,6 +57,7 @@ public final class TcpBench {
     private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     private static final Pattern THREAD = Pattern.compile("^\"(.*)\" .*nid=(0x[0-9a-f]+|\\d+)", Pattern.MULTILINE);
 
+    private static final int CI = Pattern.CASE_INSENSITIVE;
     /** Thread groups of the module's JVM, first match wins. */
     private static final Map<String, Pattern> GROUPS = new LinkedHashMap<>();
 
@@ -66,10 +67,10 @@ public final class TcpBench {
         // Artemis names its threads after its pools: activemq-remoting-tcp-<broker> (netty, the TCP acceptor),
         // activemq-io-<broker> and activemq-buffer-timeout (the journal), ...in-v-m-connector (the module's own
         // connections), activemq-<broker> (the server's executor: deliveries, sessions, transactions).
-        GROUPS.put("broker: TCP acceptor (netty)", Pattern.compile(".*(remoting-tcp|netty).*", Pattern.CASE_INSENSITIVE));
-        GROUPS.put("broker: journal", Pattern.compile(".*(activemq-io|buffer-timeout|journal).*", Pattern.CASE_INSENSITIVE));
-        GROUPS.put("broker: in-VM connections", Pattern.compile(".*(in-v-m|invm).*", Pattern.CASE_INSENSITIVE));
-        GROUPS.put("broker: server threads", Pattern.compile(".*(activemq|artemis).*", Pattern.CASE_INSENSITIVE));
+        GROUPS.put("broker: TCP acceptor (netty)", Pattern.compile(".*(remoting-tcp|netty).*", CI));
+        GROUPS.put("broker: journal", Pattern.compile(".*(activemq-io|buffer-timeout|journal).*", CI));
+        GROUPS.put("broker: in-VM connections", Pattern.compile(".*(in-v-m|invm).*", CI));
+        GROUPS.put("broker: server threads", Pattern.compile(".*(activemq|artemis).*", CI));
         GROUPS.put("GC", Pattern.compile("(GC Thread|G1 |VM Thread|VM Periodic|Parallel|ParGC).*"));
         GROUPS.put("JIT compiler", Pattern.compile("C[12] CompilerThread.*"));
     }
@@ -128,7 +129,7 @@ public final class TcpBench {
                 System.out.printf(Locale.ROOT, "  round %d %-12s %7.0f outcomes/s  p50 %6.1f ms  p99 %6.1f ms%s  "
                                 + "module CPU %4.0f us/outcome  (outcomes 4,000-10,000: %.0f/s)%n", round, side,
                         r.rate, r.p50, r.p99,
-                        r.failed > 0 ? "  (" + r.failed + " failed)" : "", perOutcome(r.cpu.get("module"), r, 2),
+                        r.failed > 0 ? "  (" + r.failed + " failed)" : "", perOutcome(r.cpu.get("module"), r),
                         r.early);
             }
         }
@@ -180,7 +181,8 @@ public final class TcpBench {
                         (to - from) / Double.parseDouble(f[1]));
                 Files.writeString(OUT.resolve("bench-tcp-" + label + "-threads.txt"), threadsReport(groups)
                         + "\n" + threadsReport(each));
-                return new Run(side, round, Double.parseDouble(f[1]), Double.parseDouble(f[7]), Double.parseDouble(f[2]),
+                return new Run(side, round, Double.parseDouble(f[1]), Double.parseDouble(f[7]),
+                        Double.parseDouble(f[2]),
                         Double.parseDouble(f[3]), Long.parseLong(f[6]), cpu, groups, busy);
             }
         } finally {
@@ -299,7 +301,8 @@ public final class TcpBench {
                                     Map<String, long[]> groups, Map<String, long[]> each, double seconds)
             throws Exception {
         Map<Long, String> names = new java.util.HashMap<>();
-        Process jcmd = new ProcessBuilder("jcmd", String.valueOf(pid), "Thread.print").redirectErrorStream(true).start();
+        Process jcmd = new ProcessBuilder("jcmd", String.valueOf(pid), "Thread.print").redirectErrorStream(true)
+                .start();
         String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         jcmd.waitFor(30, TimeUnit.SECONDS);
         Matcher m = THREAD.matcher(dump);
@@ -413,10 +416,13 @@ public final class TcpBench {
     private static double median(double[] values) {
         double[] v = values.clone();
         Arrays.sort(v);
-        return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
-    private static double perOutcome(long[] cpu, Run r, int which) {
+    private static double perOutcome(long[] cpu, Run r) {
         return (double) (cpu[0] + cpu[1]) / r.outcomes();
     }
 

@@ -109,7 +109,8 @@ public final class TcpOutcomeReader {
         double early = earlyEnd > earlyStart && earlyStart > 0 ? (earlyTo - earlyFrom) / ((earlyEnd - earlyStart) / 1e9)
                 : Double.NaN;
         System.out.printf(Locale.ROOT, "RESULT %.1f %.1f %.1f %.1f %d %d %.1f%n", n / seconds,
-                sorted[(int) (n * 0.50)] / 1e6, sorted[(int) Math.min(n - 1, n * 0.99)] / 1e6, sorted[(int) n - 1] / 1e6,
+                sorted[(int) (n * 0.50)] / 1e6, sorted[(int) Math.min(n - 1, n * 0.99)] / 1e6,
+                sorted[(int) n - 1] / 1e6,
                 n - failedInWindow.get(), failedInWindow.get(), early);
         System.out.flush();
     }
