@@ -1,5 +1,6 @@
 package eu.pisp.bpce.security;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -68,7 +69,9 @@ class BrokerSecurityTest {
         try {
             ActiveMQConnectionFactory sender = new ActiveMQConnectionFactory(url, "esb", "s3cret-esb");
             sendPayment(sender, "ROLE-1");
-            assertEquals(1, broker.messageCount(INTAKE), "a sender may queue payment requests");
+            // On a busy machine the queue's count may lag the answer to the send: wait for it.
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertEquals(1, broker.messageCount(INTAKE), "a sender may queue payment requests"));
             assertThrows(JMSSecurityException.class, () -> consume(sender, FAILED), "nor read the failed queue");
             assertThrows(JMSSecurityException.class, () -> consume(sender, INTAKE), "nor take others' requests");
             assertThrows(JMSSecurityException.class, () -> consume(sender, "DLQ"));
@@ -138,7 +141,8 @@ class BrokerSecurityTest {
             sendPayment(new ActiveMQConnectionFactory("tcp://127.0.0.1:" + port + "?sslEnabled=true;trustStorePath="
                     + pki.truststore + ";trustStorePassword=" + pki.truststorePassword + ";trustStoreType=PKCS12",
                     "esb", "s3cret-esb"), "OVER-TLS");
-            assertEquals(1, broker.messageCount(INTAKE), "a TLS client with the account may send");
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertEquals(1, broker.messageCount(INTAKE), "a TLS client with the account may send"));
             ActiveMQConnectionFactory plain = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + port
                     + "?callTimeout=2000;initialConnectAttempts=1;reconnectAttempts=0", "esb", "s3cret-esb");
             assertThrows(JMSException.class, () -> sendPayment(plain, "IN-CLEAR"), "no clear-text client");
