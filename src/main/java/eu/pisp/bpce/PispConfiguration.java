@@ -59,6 +59,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class PispConfiguration implements CamelConfiguration {
 
+    /** The payment-requests path of pisp.stet.version, or pisp.aspsp.payment-path when set: derived at start. */
+    public static final String PAYMENT_REQUESTS_PATH = "pisp.stet.payment-requests-path";
+
     private static final Logger LOG = LoggerFactory.getLogger(PispConfiguration.class);
 
     @Override
@@ -151,6 +154,9 @@ public final class PispConfiguration implements CamelConfiguration {
                 optional(props, "pisp.aspsp.payment-path"));
         LOG.info("STET {}: payment requests at {}", stet.version(), stet.paymentRequestsPath());
         bind(context, "stetVersion", stet);
+        // For the routes as a placeholder: a constant per start, so no bean call per payment. Derived, never set by
+        // hand (an override: a value in a properties file would not win over the version's path).
+        props.addOverrideProperty(PAYMENT_REQUESTS_PATH, stet.paymentRequestsPath());
         bind(context, "bankAnswers", new BankAnswers());
         bind(context, "paymentStatuses", new PaymentStatuses(stet));
         bind(context, "cancellations", new Cancellations(stet, Clock.systemUTC()));

@@ -201,6 +201,24 @@ class PaymentFlowTest {
         assertNull(bad.getException());
     }
 
+    /** Camel's stream caching is off: the module itself keeps a stream body re-readable (the failed outcome too). */
+    @Test
+    void anInProcessCallerMayGiveTheRequestAsAStream() throws Exception {
+        String body = SamplePayments.json("AS-STREAM", SamplePayments.iban("10207", 6));
+        Exchange answer = module.producer().request("direct:initiate-payment", e -> e.getMessage()
+                .setBody(new java.io.ByteArrayInputStream(body.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+        assertEquals("ACCEPTED", answer.getMessage().getHeader("pispOutcome"));
+        assertEquals("AS-STREAM", JSON.readTree(answer.getMessage().getBody(String.class))
+                .get("paymentInformationId").asText());
+        assertEquals(body, module.paymentsReceived("AS-STREAM").get(0).body());
+
+        String invalid = "{\"paymentInformationId\": \"AS-STREAM-BAD\"}";
+        Exchange bad = module.producer().request("direct:initiate-payment", e -> e.getMessage()
+                .setBody(new java.io.ByteArrayInputStream(invalid.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+        assertEquals("INVALID_PAYMENT_REQUEST", bad.getMessage().getHeader("pispErrorCode"));
+        assertEquals(invalid, bad.getMessage().getBody(String.class));
+    }
+
     @Test
     void anInProcessCallerGetsNoBearerTokenBackWhetherAcceptedOrRefused() {
         Exchange accepted = module.producer().request("direct:initiate-payment",

@@ -49,7 +49,7 @@ public final class Benchmark {
 
     private final Duration measure = Duration.ofSeconds(Long.getLong("bench.seconds", 15));
     /** Warm-up of each load before it is measured: the C2 compiler needs tens of seconds on 2 busy cores. */
-    private final Duration warmup = Duration.ofSeconds(Long.getLong("bench.warmup", 45));
+    private final Duration warmup = Duration.ofSeconds(Long.getLong("bench.warmup", 90));
     private final int concurrency = Integer.getInteger("bench.concurrency", 16);
     private final List<String[]> rows = new ArrayList<>();
     private final AtomicLong ids = new AtomicLong();

@@ -7,18 +7,24 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The number of outcomes read so far, shared between the processes of the TCP benchmark through a memory-mapped
- * file: the outcome reader writes it, the producer keeps its backlog bounded with it, the orchestrator marks the
- * measured window with it. No broker traffic, no socket: it costs nothing to the processes measured.
+ * The number of outcomes read so far and the state of the measured window, shared between the processes of the TCP
+ * benchmark through a memory-mapped file: the outcome reader writes the count, the producer keeps its backlog bounded
+ * with it; the orchestrator opens and closes the window, and the reader measures the outcomes it reads while the window
+ * is open. No broker traffic, no socket: it costs nothing to the processes measured.
  */
 final class Progress implements AutoCloseable {
+
+    static final long BEFORE = 0;
+    static final long OPEN = 1;
+    static final long CLOSED = 2;
+    static final int BYTES = 2 * Long.BYTES;
 
     private final FileChannel channel;
     private final MappedByteBuffer map;
 
     private Progress(Path file) throws IOException {
         channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        map = channel.map(FileChannel.MapMode.READ_WRITE, 0, Long.BYTES);
+        map = channel.map(FileChannel.MapMode.READ_WRITE, 0, BYTES);
     }
 
     static Progress open(Path file) throws IOException {
@@ -33,6 +39,15 @@ final class Progress implements AutoCloseable {
         if (n > map.getLong(0)) {
             map.putLong(0, n);
         }
+    }
+
+    /** {@link #BEFORE}, {@link #OPEN} or {@link #CLOSED}. */
+    long window() {
+        return map.getLong(Long.BYTES);
+    }
+
+    void window(long state) {
+        map.putLong(Long.BYTES, state);
     }
 
     @Override

@@ -35,16 +35,19 @@ import java.util.regex.Pattern;
  *   <li>a reader of both outcome queues over TCP ({@link TcpOutcomeReader}).</li>
  * </ul>
  *
- * <p>Each run measures the outcomes numbered {@code bench.tcp.from} to {@code bench.tcp.to} (what comes before is
- * the JVMs' warm-up): outcomes/s, latency from send to outcome read, and the CPU (user and system) per outcome of each
- * process, the module's split by thread group. The sides of a round are the module and two anchors, the same jar and
+ * <p>Each run measures a window of {@code bench.tcp.seconds} (20) that opens {@code bench.tcp.warmup-seconds} (60)
+ * after the first outcome: every side is measured at the same age of its JVMs, however fast it gets there (a window
+ * by outcome number gives a faster side less time to compile before it opens). Or, with {@code bench.tcp.from} and
+ * {@code bench.tcp.to}, the outcomes so numbered. It reports outcomes/s, latency from send to outcome read, and the CPU
+ * (user and system) per outcome of each process, the module's split by thread group. The sides of a round are the module and two anchors, the same jar and
  * configuration with only their own routes loaded ({@code bench/anchors/}): {@code broker} (JMS in, JMS out) and
  * {@code minimal} (JMS in, one POST with a token fetched beforehand, JMS out). The order of the sides turns every
  * round (the machine's pace drifts), and the module / minimal ratio is printed per round and for the sums.
  *
  * <p>Options (system properties): {@code bench.tcp.sides} (broker,minimal,module), {@code bench.tcp.rounds} (3),
- * {@code bench.tcp.from} / {@code bench.tcp.to} (40000 / 55000: on 2 cores the module's JIT
- * compilation takes about a minute), {@code bench.tcp.bank-latency} (ms, 0),
+ * {@code bench.tcp.warmup-seconds} / {@code bench.tcp.seconds} (60 / 20: on 2 cores the module's JIT compilation
+ * takes about a minute), or {@code bench.tcp.from} / {@code bench.tcp.to} (outcome numbers),
+ * {@code bench.tcp.bank-latency} (ms, 0),
  * {@code bench.tcp.jvm} (the module's JVM options, {@code -Xmx256m}), {@code bench.tcp.props} (more {@code -Dk=v} for
  * the module, e.g. {@code -Dpisp.concurrent-consumers=16}), {@code bench.tcp.consumers} (a list: one module run per
  * value of pisp.concurrent-consumers instead of the sides), {@code bench.tcp.jfr} (a JFR recording of the module's
@@ -76,8 +79,12 @@ public final class TcpBench {
     }
 
     private final Path work;
-    private final long from = Long.getLong("bench.tcp.from", 40000);
-    private final long to = Long.getLong("bench.tcp.to", 55000);
+    /** A window by outcome number when both are set (e.g. 40000 / 55000), else by time. */
+    private final long from = Long.getLong("bench.tcp.from", 0);
+    private final long to = Long.getLong("bench.tcp.to", 0);
+    private final boolean byCount = from > 0 && to > from;
+    private final Duration warmup = Duration.ofSeconds(Long.getLong("bench.tcp.warmup-seconds", 60));
+    private final Duration measured = Duration.ofSeconds(Long.getLong("bench.tcp.seconds", 20));
     private final String password = UUID.randomUUID().toString();
     private final List<Run> runs = new ArrayList<>();
     private int bankPort;
@@ -88,11 +95,7 @@ public final class TcpBench {
     }
 
     record Run(String side, int round, double rate, double early, double p50, double p99, long failed,
-               Map<String, long[]> cpu, Map<String, long[]> moduleThreads, int busyThreads) {
-
-        long outcomes() {
-            return Long.getLong("bench.tcp.to", 55000) - Long.getLong("bench.tcp.from", 40000);
-        }
+               long outcomes, Map<String, long[]> cpu, Map<String, long[]> moduleThreads, int busyThreads) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -110,8 +113,11 @@ public final class TcpBench {
         startBank(latency);
         int rounds = Integer.getInteger("bench.tcp.rounds", 3);
         String consumers = System.getProperty("bench.tcp.consumers", "");
-        System.out.printf("bench tcp: %d cores, bank at %d ms, outcomes %d to %d measured, module JVM '%s'%s%n",
-                Runtime.getRuntime().availableProcessors(), latency, from, to, jvmOptions(),
+        System.out.printf("bench tcp: %d cores, bank at %d ms, %s, module JVM '%s'%s%n",
+                Runtime.getRuntime().availableProcessors(), latency, byCount
+                        ? String.format("outcomes %d to %d measured", from, to)
+                        : String.format("%d s measured after %d s from the first outcome", measured.toSeconds(),
+                        warmup.toSeconds()), jvmOptions(),
                 extraProps().isEmpty() ? "" : ", " + String.join(" ", extraProps()));
         List<String> sides = consumers.isBlank()
                 ? List.of(System.getProperty("bench.tcp.sides", "broker,minimal,module").split(","))
@@ -126,9 +132,9 @@ public final class TcpBench {
             for (String side : order) {
                 Run r = runOnce(side, round);
                 runs.add(r);
-                System.out.printf(Locale.ROOT, "  round %d %-12s %7.0f outcomes/s  p50 %6.1f ms  p99 %6.1f ms%s  "
-                                + "module CPU %4.0f us/outcome  (outcomes 4,000-10,000: %.0f/s)%n", round, side,
-                        r.rate, r.p50, r.p99,
+                System.out.printf(Locale.ROOT, "  round %d %-12s %7.0f outcomes/s (%d in the window)  p50 %6.1f ms  "
+                                + "p99 %6.1f ms%s  module CPU %4.0f us/outcome  (outcomes 4,000-10,000: %.0f/s)%n",
+                        round, side, r.rate, r.outcomes, r.p50, r.p99,
                         r.failed > 0 ? "  (" + r.failed + " failed)" : "", perOutcome(r.cpu.get("module"), r),
                         r.early);
             }
@@ -139,7 +145,7 @@ public final class TcpBench {
     private Run runOnce(String side, int round) throws Exception {
         Path dir = Files.createDirectories(work.resolve(side.replace('@', '-') + "-" + round));
         Path progress = dir.resolve("progress");
-        Files.write(progress, new byte[Long.BYTES]);
+        Files.write(progress, new byte[Progress.BYTES]);
         int brokerPort = freePort();
         String brokerUrl = "tcp://127.0.0.1:" + brokerPort;
         String label = side.replace('@', '-') + "-" + round;
@@ -148,8 +154,7 @@ public final class TcpBench {
         Process producer = null;
         try {
             waitForPort(brokerPort, module, Duration.ofSeconds(90));
-            reader = startJava(TcpOutcomeReader.class, dir.resolve("reader.log"), brokerUrl, progress.toString(),
-                    String.valueOf(from), String.valueOf(to));
+            reader = startJava(TcpOutcomeReader.class, dir.resolve("reader.log"), brokerUrl, progress.toString());
             waitForLine(dir.resolve("reader.log"), "READER ready", reader, Duration.ofSeconds(60));
             producer = startJava(TcpProducer.class, dir.resolve("producer.log"), brokerUrl, progress.toString());
             Map<String, Long> pids = new LinkedHashMap<>();
@@ -159,31 +164,35 @@ public final class TcpBench {
             pids.put("reader", reader.pid());
             try (Progress p = Progress.open(progress)) {
                 long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-                while (p.outcomes() < from) {
-                    check(module, reader, producer, deadline, p.outcomes());
-                    Thread.sleep(2);
+                awaitOutcomes(p, byCount ? from : 1, module, reader, producer, deadline);
+                if (!byCount) {
+                    awaitTime(warmup, p, module, reader, producer, deadline);
                 }
                 Map<String, long[]> cpuAtStart = cpu(pids);
                 Map<Long, long[]> threadsAtStart = ProcessCpu.threads(module.pid());
-                while (p.outcomes() < to) {
-                    check(module, reader, producer, deadline, p.outcomes());
-                    Thread.sleep(2);
+                p.window(Progress.OPEN);
+                if (byCount) {
+                    awaitOutcomes(p, to, module, reader, producer, deadline);
+                } else {
+                    awaitTime(measured, p, module, reader, producer, deadline);
                 }
+                p.window(Progress.CLOSED);
                 Map<String, long[]> cpuAtEnd = cpu(pids);
                 Map<Long, long[]> threadsAtEnd = ProcessCpu.threads(module.pid());
                 Map<String, long[]> cpu = new LinkedHashMap<>();
                 cpuAtEnd.forEach((k, v) -> cpu.put(k, minus(v, cpuAtStart.get(k))));
                 String result = waitForLine(dir.resolve("reader.log"), "RESULT", reader, Duration.ofSeconds(30));
                 String[] f = result.split(" ");
+                long outcomes = Long.parseLong(f[8]);
                 Map<String, long[]> groups = new TreeMap<>();
                 Map<String, long[]> each = new TreeMap<>();
                 int busy = groupThreads(module.pid(), threadsAtStart, threadsAtEnd, cpu.get("module"), groups, each,
-                        (to - from) / Double.parseDouble(f[1]));
-                Files.writeString(OUT.resolve("bench-tcp-" + label + "-threads.txt"), threadsReport(groups)
-                        + "\n" + threadsReport(each));
+                        outcomes / Double.parseDouble(f[1]));
+                Files.writeString(OUT.resolve("bench-tcp-" + label + "-threads.txt"), threadsReport(groups, outcomes)
+                        + "\n" + threadsReport(each, outcomes));
                 return new Run(side, round, Double.parseDouble(f[1]), Double.parseDouble(f[7]),
-                        Double.parseDouble(f[2]),
-                        Double.parseDouble(f[3]), Long.parseLong(f[6]), cpu, groups, busy);
+                        Double.parseDouble(f[2]), Double.parseDouble(f[3]), Long.parseLong(f[6]), outcomes, cpu,
+                        groups, busy);
             }
         } finally {
             destroy(producer);
@@ -246,7 +255,7 @@ public final class TcpBench {
     private Process startJava(Class<?> main, Path log, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(JAVA, "-Xmx256m", "-cp", System.getProperty("java.class.path")));
         for (String key : List.of("bench.tcp.backlog", "bench.tcp.sync-send", "bench.tcp.early-from",
-                "bench.tcp.early-to")) {
+                "bench.tcp.early-to", "bench.tcp.max-window")) {
             if (System.getProperty(key) != null) {
                 cmd.add("-D" + key + "=" + System.getProperty(key));
             }
@@ -338,8 +347,7 @@ public final class TcpBench {
         return busy;
     }
 
-    private String threadsReport(Map<String, long[]> groups) {
-        long n = to - from;
+    private static String threadsReport(Map<String, long[]> groups, long n) {
         StringBuilder b = new StringBuilder("group\tuser us/outcome\tsystem us/outcome\tbusy threads\n");
         groups.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0] + y.getValue()[1],
                         x.getValue()[0] + x.getValue()[1]))
@@ -365,7 +373,7 @@ public final class TcpBench {
                     sum[0] += r.cpu.get(proc)[0];
                     sum[1] += r.cpu.get(proc)[1];
                 });
-                long n = rs.size() * (to - from);
+                long n = rs.stream().mapToLong(Run::outcomes).sum();
                 cpu.append(String.format(Locale.ROOT, "%s %.0f + %.0f  ", proc, (double) sum[0] / n,
                         (double) sum[1] / n));
             }
@@ -398,7 +406,7 @@ public final class TcpBench {
                 s[0] += v[0];
                 s[1] += v[1];
             }));
-            long n = rs.size() * (to - from);
+            long n = rs.stream().mapToLong(Run::outcomes).sum();
             System.out.printf("  %s (busy threads %s):%n", side,
                     rs.stream().map(r -> String.valueOf(r.busyThreads)).toList());
             sum.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0] + y.getValue()[1],
@@ -423,11 +431,28 @@ public final class TcpBench {
     }
 
     private static double perOutcome(long[] cpu, Run r) {
-        return (double) (cpu[0] + cpu[1]) / r.outcomes();
+        return (double) (cpu[0] + cpu[1]) / r.outcomes;
     }
 
     private static long[] minus(long[] a, long[] b) {
         return new long[] {a[0] - b[0], a[1] - b[1]};
+    }
+
+    private static void awaitOutcomes(Progress p, long n, Process module, Process reader, Process producer,
+                                      long deadline) throws InterruptedException {
+        while (p.outcomes() < n) {
+            check(module, reader, producer, deadline, p.outcomes());
+            Thread.sleep(2);
+        }
+    }
+
+    private static void awaitTime(Duration d, Progress p, Process module, Process reader, Process producer,
+                                  long deadline) throws InterruptedException {
+        long end = System.nanoTime() + d.toNanos();
+        while (System.nanoTime() < end) {
+            check(module, reader, producer, deadline, p.outcomes());
+            Thread.sleep(5);
+        }
     }
 
     private static void check(Process module, Process reader, Process producer, long deadline, long outcomes) {
