@@ -17,7 +17,7 @@
 #                           minimal-route anchor (bench/anchors/), alternating. BENCH_TCP_ROUNDS (3),
 #                           BENCH_TCP_LATENCY (bank, ms, 0), BENCH_TCP_JVM (module JVM options, -Xmx256m),
 #                           BENCH_TCP_PROPS (more -Dk=v for the module), BENCH_TCP_CONSUMERS (e.g. 4,8,16: module runs
-#                           per pisp.concurrent-consumers instead), BENCH_TCP_WARMUP / BENCH_TCP_SECONDS (60 / 20:
+#                           per pisp.concurrent-consumers instead), BENCH_TCP_WARMUP / BENCH_TCP_SECONDS (120 / 20:
 #                           the window opens that long after the first outcome, the same JVM age for every side), or
 #                           BENCH_TCP_FROM / BENCH_TCP_TO (a window by outcome number, e.g. 40000 / 55000)
 set -euo pipefail
@@ -72,7 +72,7 @@ if [[ "${1:-}" == "tcp" ]]; then
   exec java -Xmx128m -cp "$CP" -Dbench.tcp.rounds="${BENCH_TCP_ROUNDS:-3}" \
     -Dbench.tcp.bank-latency="${BENCH_TCP_LATENCY:-0}" -Dbench.tcp.jvm="${BENCH_TCP_JVM:--Xmx256m}" \
     -Dbench.tcp.props="${BENCH_TCP_PROPS:-}" -Dbench.tcp.consumers="${BENCH_TCP_CONSUMERS:-}" \
-    -Dbench.tcp.warmup-seconds="${BENCH_TCP_WARMUP:-60}" -Dbench.tcp.seconds="${BENCH_TCP_SECONDS:-20}" \
+    -Dbench.tcp.warmup-seconds="${BENCH_TCP_WARMUP:-120}" -Dbench.tcp.seconds="${BENCH_TCP_SECONDS:-20}" \
     -Dbench.tcp.from="${BENCH_TCP_FROM:-0}" -Dbench.tcp.to="${BENCH_TCP_TO:-0}" \
     -Dbench.tcp.jfr="${BENCH_TCP_JFR:-false}" ${BENCH_OPTS:-} eu.pisp.bpce.bench.tcp.TcpBench
 fi

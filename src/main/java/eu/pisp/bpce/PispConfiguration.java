@@ -87,6 +87,11 @@ public final class PispConfiguration implements CamelConfiguration {
         BrokerConnectionWatch brokerWatch = new BrokerConnectionWatch(clientUrl);
         bind(context, "brokerConnectionWatch", brokerWatch);
         ActiveMQConnectionFactory connectionFactory = new BrokerConnectionFactory(clientUrl, brokerWatch);
+        // A backlog is shared by every free consumer, of every instance: none takes messages ahead of the others.
+        int consumerWindow = integer(props, "pisp.broker.consumer-window-size");
+        if (consumerWindow >= 0) {
+            connectionFactory.setConsumerWindowSize(consumerWindow);
+        }
         if (!embedded) {
             // A broker restart, or a live/backup pair ("(tcp://a:61616,tcp://b:61616)?ha=true") switching over: the
             // client reconnects by itself, and the consumers carry on. In-flight transactions roll back; their

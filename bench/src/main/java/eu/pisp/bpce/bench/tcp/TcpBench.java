@@ -35,7 +35,7 @@ import java.util.regex.Pattern;
  *   <li>a reader of both outcome queues over TCP ({@link TcpOutcomeReader}).</li>
  * </ul>
  *
- * <p>Each run measures a window of {@code bench.tcp.seconds} (20) that opens {@code bench.tcp.warmup-seconds} (60)
+ * <p>Each run measures a window of {@code bench.tcp.seconds} (20) that opens {@code bench.tcp.warmup-seconds} (120)
  * after the first outcome: every side is measured at the same age of its JVMs, however fast it gets there (a window
  * by outcome number gives a faster side less time to compile before it opens). Or, with {@code bench.tcp.from} and
  * {@code bench.tcp.to}, the outcomes so numbered. It reports outcomes/s, latency from send to outcome read, and the CPU
@@ -45,8 +45,8 @@ import java.util.regex.Pattern;
  * round (the machine's pace drifts), and the module / minimal ratio is printed per round and for the sums.
  *
  * <p>Options (system properties): {@code bench.tcp.sides} (broker,minimal,module), {@code bench.tcp.rounds} (3),
- * {@code bench.tcp.warmup-seconds} / {@code bench.tcp.seconds} (60 / 20: on 2 cores the module's JIT compilation
- * takes about a minute), or {@code bench.tcp.from} / {@code bench.tcp.to} (outcome numbers),
+ * {@code bench.tcp.warmup-seconds} / {@code bench.tcp.seconds} (120 / 20: on 2 cores the module's JIT compilation
+ * takes one to two minutes), or {@code bench.tcp.from} / {@code bench.tcp.to} (outcome numbers),
  * {@code bench.tcp.bank-latency} (ms, 0),
  * {@code bench.tcp.jvm} (the module's JVM options, {@code -Xmx256m}), {@code bench.tcp.props} (more {@code -Dk=v} for
  * the module, e.g. {@code -Dpisp.concurrent-consumers=16}), {@code bench.tcp.consumers} (a list: one module run per
@@ -83,7 +83,7 @@ public final class TcpBench {
     private final long from = Long.getLong("bench.tcp.from", 0);
     private final long to = Long.getLong("bench.tcp.to", 0);
     private final boolean byCount = from > 0 && to > from;
-    private final Duration warmup = Duration.ofSeconds(Long.getLong("bench.tcp.warmup-seconds", 60));
+    private final Duration warmup = Duration.ofSeconds(Long.getLong("bench.tcp.warmup-seconds", 120));
     private final Duration measured = Duration.ofSeconds(Long.getLong("bench.tcp.seconds", 20));
     private final String password = UUID.randomUUID().toString();
     private final List<Run> runs = new ArrayList<>();
