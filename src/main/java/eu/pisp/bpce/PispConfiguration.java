@@ -87,7 +87,7 @@ public final class PispConfiguration implements CamelConfiguration {
         BrokerConnectionWatch brokerWatch = new BrokerConnectionWatch(clientUrl);
         bind(context, "brokerConnectionWatch", brokerWatch);
         ActiveMQConnectionFactory connectionFactory = new BrokerConnectionFactory(clientUrl, brokerWatch);
-        // A backlog is shared by every free consumer, of every instance: none takes messages ahead of the others.
+        // A backlog is shared by every free consumer, of every instance: each takes only a few requests ahead.
         int consumerWindow = integer(props, "pisp.broker.consumer-window-size");
         if (consumerWindow >= 0) {
             connectionFactory.setConsumerWindowSize(consumerWindow);
@@ -182,7 +182,7 @@ public final class PispConfiguration implements CamelConfiguration {
         Certificates certificates = new Certificates();
         configureTransportSecurity(context, props, certificates);
         warnAboutTlsWithoutClientCertificate(props, registry);
-        bind(context, "requestSigner", requestSigner(props, registry, certificates));
+        bind(context, "requestSigner", requestSigner(props, registry, certificates, stet.paymentRequestsPath()));
         // camel.component.http(s).header-filter-strategy: lets the signed Date header through.
         bind(context, "pispHttpHeaderFilter", new BankHttpHeaderFilter());
         // Used by log: steps when camel.main.log-mask=true: IBANs, tokens and passwords masked.
@@ -298,11 +298,6 @@ public final class PispConfiguration implements CamelConfiguration {
         }
     }
 
-    private static String stetPaymentPath(PropertiesComponent props) {
-        return new StetApi(StetVersion.of(required(props, "pisp.stet.version")),
-                optional(props, "pisp.aspsp.payment-path")).paymentRequestsPath();
-    }
-
     /**
      * BPCE's endpoints require mutual TLS: an https bank off this host with no QWAC configured means every call will be
      * refused. Said loudly at start, not discovered at the first payment.
@@ -331,7 +326,7 @@ public final class PispConfiguration implements CamelConfiguration {
 
     /** The STET request signer with the QSealC key (pisp.signature.*), when at least one establishment signs. */
     private static StetRequestSigner requestSigner(PropertiesComponent props, EstablishmentRegistry registry,
-                                                   Certificates certificates) {
+                                                   Certificates certificates, String paymentRequestsPath) {
         long signing = registry.all().values().stream().filter(e -> e.signRequests()).count();
         if (signing == 0) {
             LOG.info("STET request signature off: no establishment signs its requests (pisp.signature.enabled, "
@@ -346,7 +341,7 @@ public final class PispConfiguration implements CamelConfiguration {
         KeyMaterial qsealc = KeyMaterial.load("pisp.signature.keystore", Path.of(path.strip()),
                 secret(props, "pisp.signature.keystore.password"), optional(props, "pisp.signature.keystore.alias"));
         StetRequestSigner signer = new StetRequestSigner(qsealc.privateKey(), optional(props, "pisp.signature.key-id"),
-                stetPaymentPath(props), Clock.systemUTC());
+                paymentRequestsPath, Clock.systemUTC());
         LOG.info("STET request signature on for {} establishment(s): keyId {}, QSealC {}", signing, signer.getKeyId(),
                 qsealc.describe());
         certificates.add("qsealc", qsealc.certificate());

@@ -22,10 +22,10 @@ public final class StetApi {
     }
 
     /**
-     * POST a new payment request here; GET or PUT one at {@code <path>/<paymentRequestResourceId>}. No
-     * {@code getPaymentRequestsPath()} twin: with both, Camel's bean language ({@code ${bean:stetVersion.
-     * paymentRequestsPath}}) found the call ambiguous in some JVM starts (reflection's method order varies), and that
-     * instance failed every payment with INTERNAL_ERROR.
+     * POST a new payment request here; GET or PUT one at {@code <path>/<paymentRequestResourceId>}. The routes read it
+     * as the placeholder {@code pisp.stet.payment-requests-path}, set from this at start. No
+     * {@code getPaymentRequestsPath()} twin: with both, Camel's bean language found a call to either ambiguous in some
+     * JVM starts (reflection's method order varies), and that instance failed every payment with INTERNAL_ERROR.
      */
     public String paymentRequestsPath() {
         return paymentRequestsPath;
