@@ -6,9 +6,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonStreamContext;
-import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.pisp.bpce.Props;
 import org.apache.camel.Exchange;
@@ -55,31 +53,10 @@ public final class Outcomes {
         return out;
     }
 
-    /**
-     * {@code _links.consentApproval.href} of the bank's answer when it is a string, else null. The answer's first JSON
-     * value is read to its end (a malformed one fails); one pass of the streaming parser, no tree for one value.
-     */
+    /** {@code _links.consentApproval.href} of the bank's answer when it is a string, else null; malformed JSON fails. */
     static String consentApprovalHref(String answer) throws java.io.IOException {
-        String href = null;
-        try (JsonParser p = JSON.createParser(answer)) {
-            for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
-                if (t == JsonToken.VALUE_STRING && "href".equals(p.currentName())) {
-                    // On a value the context is the object holding it; each parent is named by the field it is in.
-                    JsonStreamContext consent = p.getParsingContext().getParent();
-                    JsonStreamContext links = consent == null ? null : consent.getParent();
-                    if (links != null && "consentApproval".equals(consent.getCurrentName())
-                            && "_links".equals(links.getCurrentName()) && links.getParent() != null
-                            && links.getParent().inRoot() && p.getParsingContext().inObject()
-                            && consent.inObject() && links.inObject()) {
-                        href = p.getText();
-                    }
-                }
-                if (p.getParsingContext().inRoot()) {
-                    break;
-                }
-            }
-        }
-        return href;
+        JsonNode href = JSON.readTree(answer).path("_links").path("consentApproval").path("href");
+        return href.isTextual() ? href.asText() : null;
     }
 
     static String resourceId(String consentUrl, String location) {

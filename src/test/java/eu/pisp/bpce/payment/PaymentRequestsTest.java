@@ -15,9 +15,8 @@ import eu.pisp.bpce.sim.SamplePayments;
 import org.junit.jupiter.api.Test;
 
 /**
- * The validation of a payment request, one streaming pass over the document: only the top level decides, nested
- * values never stand in for top-level fields, and the whole document is still checked as JSON. (The queue-level
- * corpus is BadInputTest.)
+ * The validation of a payment request: only the top level decides, nested values never stand in for top-level
+ * fields, and the whole document is checked as JSON. (The queue-level corpus is BadInputTest.)
  */
 class PaymentRequestsTest {
 
