@@ -29,6 +29,8 @@ public final class Props {
     public static final String OPERATION = "pispOperation";
     /** The bank's id of the payment request (STET paymentRequestResourceId), for status, cancel and confirmation. */
     public static final String RESOURCE_ID = "pispPaymentRequestResourceId";
+    /** The resource id the bank gave a payment request just accepted (for the send record's note). */
+    public static final String ACCEPTED_RESOURCE_ID = "pispAcceptedResourceId";
     /** HTTP method and path (below the establishment's base URL) of the bank call direct:call-bank makes. */
     public static final String BANK_METHOD = "pispBankMethod";
     public static final String BANK_PATH = "pispBankPath";

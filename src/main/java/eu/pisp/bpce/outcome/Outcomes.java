@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.pisp.bpce.Props;
@@ -20,12 +21,15 @@ public final class Outcomes {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
-     * The accepted outcome's body. The bank gives the consent approval URL in {@code _links.consentApproval.href};
-     * the payment request's resource id is a parameter of that URL (BPCE spells it {@code paymentRequestRessourceId})
-     * or the last segment of the bank's {@code Location} header (property pispLocation).
-     * (Takes the exchange: six bound parameters cost a bean step more than the rest of this method.)
+     * The accepted outcome's body, as JSON text; its resource id also goes to property pispAcceptedResourceId. The bank
+     * gives the consent approval URL in {@code _links.consentApproval.href}; the payment request's resource id is a
+     * parameter of that URL (BPCE spells it {@code paymentRequestRessourceId}) or the last segment of the bank's
+     * {@code Location} header (property pispLocation).
+     * (Takes the exchange: six bound parameters cost a bean step more than the rest of this method. Writes the JSON
+     * itself: Camel's marshal step looks the route up in the context, under a lock, for every message, to see whether
+     * stream caching is on.)
      */
-    public Map<String, Object> accepted(Exchange exchange) {
+    public String accepted(Exchange exchange) {
         String bankAnswer = exchange.getMessage().getBody(String.class);
         String location = exchange.getProperty(Props.LOCATION, String.class);
         String paymentInformationId = exchange.getProperty(Props.PAYMENT_ID, String.class);
@@ -45,12 +49,19 @@ public final class Outcomes {
         out.put("paymentInformationId", paymentInformationId);
         out.put("cdetab", cdetab);
         out.put("requestId", exchange.getProperty(Props.REQUEST_ID, String.class));
-        out.put("paymentRequestResourceId", resourceId(consentUrl, location));
+        String resourceId = resourceId(consentUrl, location);
+        exchange.setProperty(Props.ACCEPTED_RESOURCE_ID, resourceId);
+        out.put("paymentRequestResourceId", resourceId);
         out.put("consentApprovalUrl", consentUrl);
         out.put("location", location);
         out.put("attempts", exchange.getProperty(Props.ATTEMPTS, Integer.class));
         out.put("acceptedAt", Instant.now().toString());
-        return out;
+        try {
+            return JSON.writeValueAsString(out);
+        } catch (JsonProcessingException e) {
+            // (texts and one number: cannot happen)
+            throw new IllegalStateException("the accepted outcome could not be written as JSON", e);
+        }
     }
 
     /** {@code _links.consentApproval.href} of the bank's answer when it is a string, else null; malformed JSON fails. */

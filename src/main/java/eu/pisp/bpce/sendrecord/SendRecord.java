@@ -1,7 +1,6 @@
 package eu.pisp.bpce.sendrecord;
 
 import java.time.Duration;
-import java.util.Map;
 
 import eu.pisp.bpce.ErrorCode;
 import eu.pisp.bpce.PaymentFailedException;
@@ -88,10 +87,9 @@ public final class SendRecord {
     public void accepted(Exchange exchange) {
         PaymentSend send = claimed(exchange);
         if (send != null) {
-            Map<?, ?> outcome = exchange.getMessage().getBody(Map.class);
-            Object resourceId = outcome == null ? null : outcome.get("paymentRequestResourceId");
+            String resourceId = exchange.getProperty(Props.ACCEPTED_RESOURCE_ID, String.class);
             try {
-                store.accepted(send, resourceId == null ? null : resourceId.toString());
+                store.accepted(send, resourceId);
             } catch (RuntimeException e) {
                 // The claim stands (a redelivery is still refused): only the record's detail is missing.
                 LOG.warn("Payment {} accepted, but the send record could not note it: {}", send.key(), e.getMessage());

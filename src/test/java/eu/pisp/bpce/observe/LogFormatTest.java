@@ -39,7 +39,41 @@ class LogFormatTest {
                 + "X-Request-ID=rid-1 JMSMessageID=ID:1"), lines.get(0));
     }
 
+    @Test
+    void textFormatAddsOnlyTheIdsKnownSoFar() throws Exception {
+        List<String> lines = logWithContext("text", exchange -> LogContext.message(exchange, "ID:1", "rid-1"));
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.get(0).endsWith("Payment PI-42 accepted | X-Request-ID=rid-1 JMSMessageID=ID:1"),
+                lines.get(0));
+    }
+
+    @Test
+    void textFormatAddsNothingOutsideAPayment() throws Exception {
+        List<String> lines = logWithContext("text", exchange -> { });
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.get(0).endsWith("Payment PI-42 accepted"), lines.get(0));
+    }
+
+    @Test
+    void textFormatKeepsAnIdThatLooksLikeAnotherKey() throws Exception {
+        // The former %replace pattern cut " x=" followed by a space out of a value.
+        List<String> lines = logWithContext("text", exchange -> {
+            LogContext.message(exchange, "ID:1 x= y", "rid-1");
+        });
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.get(0).endsWith(" | X-Request-ID=rid-1 JMSMessageID=ID:1 x= y"), lines.get(0));
+    }
+
     private static List<String> logWithPaymentContext(String format) throws Exception {
+        return logWithContext(format, exchange -> {
+            LogContext.message(exchange, "ID:1", "rid-1");
+            LogContext.payment(exchange, "PI-42");
+            LogContext.establishment(exchange, "13807");
+        });
+    }
+
+    private static List<String> logWithContext(String format, java.util.function.Consumer<Exchange> setKeys)
+            throws Exception {
         LoggerContext context = new LoggerContext();
         // The MDC the module writes to (org.slf4j.MDC), as the default context has it.
         context.setMDCAdapter(org.slf4j.MDC.getMDCAdapter());
@@ -50,9 +84,7 @@ class LogFormatTest {
         try {
             configurator.doConfigure(LogFormatTest.class.getResource("/logback.xml"));
             Exchange exchange = new DefaultExchange(new DefaultCamelContext());
-            LogContext.message(exchange, "ID:1", "rid-1");
-            LogContext.payment(exchange, "PI-42");
-            LogContext.establishment(exchange, "13807");
+            setKeys.accept(exchange);
             context.getLogger("eu.pisp.bpce.Test").info("Payment {} accepted", "PI-42");
         } finally {
             MDC.clear();

@@ -3,6 +3,7 @@ package eu.pisp.bpce.outcome;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 
@@ -47,6 +48,30 @@ class OutcomesTest {
         assertEquals("PR-LOC", Outcomes.resourceId("https://b/consent?paymentRequestResourceId", location));
         assertEquals("PR-LOC", Outcomes.resourceId(null, location + "?x=1"));
         assertNull(Outcomes.resourceId(null, null));
+    }
+
+    @Test
+    void theAcceptedOutcomeIsJsonTextAndItsResourceIdAProperty() throws IOException {
+        org.apache.camel.Exchange exchange = new org.apache.camel.support.DefaultExchange(
+                new org.apache.camel.impl.DefaultCamelContext());
+        exchange.getMessage().setBody("{\"_links\":{\"consentApproval\":{\"href\":\"" + URL + "\"}}}");
+        exchange.setProperty(eu.pisp.bpce.Props.PAYMENT_ID, "PI-1");
+        exchange.setProperty(eu.pisp.bpce.Props.CDETAB, "13807");
+        exchange.setProperty(eu.pisp.bpce.Props.REQUEST_ID, "rid-1");
+        exchange.setProperty(eu.pisp.bpce.Props.ATTEMPTS, 2);
+        exchange.setProperty(eu.pisp.bpce.Props.LOCATION, "https://b/payment-requests/PR-LOC");
+        String json = new Outcomes().accepted(exchange);
+        com.fasterxml.jackson.databind.JsonNode outcome =
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+        assertEquals("PI-1", outcome.get("paymentInformationId").asText());
+        assertEquals("13807", outcome.get("cdetab").asText());
+        assertEquals("rid-1", outcome.get("requestId").asText());
+        assertEquals("PR-1", outcome.get("paymentRequestResourceId").asText());
+        assertEquals(URL, outcome.get("consentApprovalUrl").asText());
+        assertEquals("https://b/payment-requests/PR-LOC", outcome.get("location").asText());
+        assertEquals(2, outcome.get("attempts").asInt());
+        assertTrue(outcome.get("acceptedAt").asText().endsWith("Z"), json);
+        assertEquals("PR-1", exchange.getProperty(eu.pisp.bpce.Props.ACCEPTED_RESOURCE_ID));
     }
 
     @Test
