@@ -32,6 +32,23 @@ final class ProcessCpu {
         return cpu;
     }
 
+    /**
+     * The whole machine's CPU ticks from the first line of /proc/stat: {busy (user, nice, system, irq, softirq),
+     * idle (idle, iowait), steal (time a virtual machine's CPUs were running someone else)}.
+     */
+    static long[] machine() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6])
+                    + Long.parseLong(f[7]);
+            long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+            long steal = f.length > 8 ? Long.parseLong(f[8]) : 0;
+            return new long[] {busy, idle, steal};
+        } catch (IOException | RuntimeException unreadable) {
+            return new long[] {0, 0, 0};
+        }
+    }
+
     private static long[] read(Path stat) {
         try {
             String s = Files.readString(stat);

@@ -39,10 +39,17 @@ import java.util.regex.Pattern;
  * after the first outcome: every side is measured at the same age of its JVMs, however fast it gets there (a window
  * by outcome number gives a faster side less time to compile before it opens). Or, with {@code bench.tcp.from} and
  * {@code bench.tcp.to}, the outcomes so numbered. It reports outcomes/s, latency from send to outcome read, and the CPU
- * (user and system) per outcome of each process, the module's split by thread group. The sides of a round are the module and two anchors, the same jar and
- * configuration with only their own routes loaded ({@code bench/anchors/}): {@code broker} (JMS in, JMS out) and
- * {@code minimal} (JMS in, one POST with a token fetched beforehand, JMS out). The order of the sides turns every
- * round (the machine's pace drifts), and the module / minimal ratio is printed per round and for the sums.
+ * (user and system) per outcome of each process, the module's split by thread group. The sides of a round are the
+ * module and two anchors, the same jar and configuration with only their own routes loaded ({@code bench/anchors/}):
+ * {@code broker} (JMS in, JMS out) and {@code minimal} (JMS in, one POST with a token fetched beforehand, JMS out).
+ * The order of the sides turns every round (the machine's pace drifts), and the module / minimal ratio is printed per
+ * round and for the sums.
+ *
+ * <p>Each run also reads the machine's own CPU accounting (/proc/stat) over its window: the share stolen by the
+ * host for other guests (steal) and the share idle. On a shared virtual machine the CPU a run gets changes from
+ * minute to minute, and outcomes/s with it. So the ratio is also printed by CPU: the CPU all four processes spend per
+ * outcome, minimal / module. The host's share moves it less, though not to nothing: on a slow host each outcome also
+ * takes more CPU.
  *
  * <p>Options (system properties): {@code bench.tcp.sides} (broker,minimal,module), {@code bench.tcp.rounds} (3),
  * {@code bench.tcp.warmup-seconds} / {@code bench.tcp.seconds} (120 / 20: on 2 cores the module's JIT compilation
@@ -95,7 +102,28 @@ public final class TcpBench {
     }
 
     record Run(String side, int round, double rate, double early, double p50, double p99, long failed,
-               long outcomes, Map<String, long[]> cpu, Map<String, long[]> moduleThreads, int busyThreads) {
+               long outcomes, Map<String, long[]> cpu, Map<String, long[]> moduleThreads, int busyThreads,
+               long[] machine) {
+
+        /** CPU of the four processes (module, bank, producer, reader), user + system us per outcome. */
+        double allCpuPerOutcome() {
+            long us = 0;
+            for (long[] c : cpu.values()) {
+                us += c[0] + c[1];
+            }
+            return (double) us / outcomes;
+        }
+
+        /** Share of the machine's CPU time in the window that went to other guests of the host (steal), in %. */
+        double stealPercent() {
+            long all = machine[0] + machine[1] + machine[2];
+            return all == 0 ? 0 : 100.0 * machine[2] / all;
+        }
+
+        double idlePercent() {
+            long all = machine[0] + machine[1] + machine[2];
+            return all == 0 ? 0 : 100.0 * machine[1] / all;
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -133,10 +161,11 @@ public final class TcpBench {
                 Run r = runOnce(side, round);
                 runs.add(r);
                 System.out.printf(Locale.ROOT, "  round %d %-12s %7.0f outcomes/s (%d in the window)  p50 %6.1f ms  "
-                                + "p99 %6.1f ms%s  module CPU %4.0f us/outcome  (outcomes 4,000-10,000: %.0f/s)%n",
+                                + "p99 %6.1f ms%s  module CPU %4.0f us/outcome, all four %4.0f  steal %2.0f %%, idle "
+                                + "%2.0f %%  (outcomes 4,000-10,000: %.0f/s)%n",
                         round, side, r.rate, r.outcomes, r.p50, r.p99,
                         r.failed > 0 ? "  (" + r.failed + " failed)" : "", perOutcome(r.cpu.get("module"), r),
-                        r.early);
+                        r.allCpuPerOutcome(), r.stealPercent(), r.idlePercent(), r.early);
             }
         }
         printSummary(sides, rounds);
@@ -169,6 +198,7 @@ public final class TcpBench {
                     awaitTime(warmup, p, module, reader, producer, deadline);
                 }
                 Map<String, long[]> cpuAtStart = cpu(pids);
+                long[] machineAtStart = ProcessCpu.machine();
                 Map<Long, long[]> threadsAtStart = ProcessCpu.threads(module.pid());
                 p.window(Progress.OPEN);
                 if (byCount) {
@@ -178,6 +208,7 @@ public final class TcpBench {
                 }
                 p.window(Progress.CLOSED);
                 Map<String, long[]> cpuAtEnd = cpu(pids);
+                long[] machine = minus(ProcessCpu.machine(), machineAtStart);
                 Map<Long, long[]> threadsAtEnd = ProcessCpu.threads(module.pid());
                 Map<String, long[]> cpu = new LinkedHashMap<>();
                 cpuAtEnd.forEach((k, v) -> cpu.put(k, minus(v, cpuAtStart.get(k))));
@@ -192,7 +223,7 @@ public final class TcpBench {
                         + "\n" + threadsReport(each, outcomes));
                 return new Run(side, round, Double.parseDouble(f[1]), Double.parseDouble(f[7]),
                         Double.parseDouble(f[2]), Double.parseDouble(f[3]), Long.parseLong(f[6]), outcomes, cpu,
-                        groups, busy);
+                        groups, busy, machine);
             }
         } finally {
             destroy(producer);
@@ -394,6 +425,17 @@ public final class TcpBench {
             }
             System.out.printf(Locale.ROOT, "%nmodule / minimal route: %.2f over %d rounds (rounds %s; median %.2f)%n",
                     module / minimal, rounds, perRound, median(ratios));
+            // The same comparison by CPU: with both cores saturated, outcomes/s is the CPU the machine gives divided
+            // by the CPU an outcome takes. The first varies with the host (steal, neighbours), the second much less.
+            StringBuilder cpuPerRound = new StringBuilder();
+            double[] cpuRatios = new double[rounds];
+            for (int round = 1; round <= rounds; round++) {
+                cpuRatios[round - 1] = allCpu("minimal", round) / allCpu("module", round);
+                cpuPerRound.append(String.format(Locale.ROOT, "%s%.2f", round == 1 ? "" : ", ", cpuRatios[round - 1]));
+            }
+            System.out.printf(Locale.ROOT, "by CPU per outcome of the four processes, minimal / module: %.2f over the "
+                            + "rounds (%.0f / %.0f us; rounds %s; median %.2f)%n", allCpu("minimal") / allCpu("module"),
+                    allCpu("minimal"), allCpu("module"), cpuPerRound, median(cpuRatios));
         }
         System.out.println();
         System.out.println("module JVM by thread group, user + system us per outcome (summed over the rounds), "
@@ -416,6 +458,17 @@ public final class TcpBench {
         }
     }
 
+    /** CPU of the four processes per outcome, user + system us, of one round or (round 0) of every round. */
+    private double allCpu(String side, int round) {
+        List<Run> rs = runs.stream().filter(r -> r.side.equals(side) && (round == 0 || r.round == round)).toList();
+        double us = rs.stream().mapToDouble(r -> r.allCpuPerOutcome() * r.outcomes).sum();
+        return us / rs.stream().mapToLong(Run::outcomes).sum();
+    }
+
+    private double allCpu(String side) {
+        return allCpu(side, 0);
+    }
+
     private double rate(String side, int round) {
         return runs.stream().filter(r -> r.side.equals(side) && r.round == round).mapToDouble(Run::rate)
                 .findFirst().orElse(Double.NaN);
@@ -435,7 +488,11 @@ public final class TcpBench {
     }
 
     private static long[] minus(long[] a, long[] b) {
-        return new long[] {a[0] - b[0], a[1] - b[1]};
+        long[] d = new long[a.length];
+        for (int i = 0; i < a.length; i++) {
+            d[i] = a[i] - b[i];
+        }
+        return d;
     }
 
     private static void awaitOutcomes(Progress p, long n, Process module, Process reader, Process producer,
