@@ -83,6 +83,12 @@ class LogFormatTest {
         StderrCapture capture = StderrCapture.start();
         try {
             configurator.doConfigure(LogFormatTest.class.getResource("/logback.xml"));
+            // A warning of logback's about the configuration (e.g. a deprecated attribute) also prints its whole
+            // status list at every start.
+            List<String> warnings = context.getStatusManager().getCopyOfStatusList().stream()
+                    .filter(s -> s.getEffectiveLevel() >= ch.qos.logback.core.status.Status.WARN)
+                    .map(Object::toString).toList();
+            assertEquals(List.of(), warnings, "logback's warnings about logback.xml (" + format + ")");
             Exchange exchange = new DefaultExchange(new DefaultCamelContext());
             setKeys.accept(exchange);
             context.getLogger("eu.pisp.bpce.Test").info("Payment {} accepted", "PI-42");
