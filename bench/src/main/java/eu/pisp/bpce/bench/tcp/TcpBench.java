@@ -425,8 +425,8 @@ public final class TcpBench {
             }
             System.out.printf(Locale.ROOT, "%nmodule / minimal route: %.2f over %d rounds (rounds %s; median %.2f)%n",
                     module / minimal, rounds, perRound, median(ratios));
-            // The same comparison by CPU: with both cores saturated, outcomes/s is the CPU the machine gives divided
-            // by the CPU an outcome takes. The first varies with the host (steal, neighbours), the second much less.
+            // The same comparison by CPU: with the cores nearly saturated, outcomes/s is about the CPU the machine gives
+            // divided by the CPU an outcome takes. The first varies with the host (steal, neighbours), the second less.
             StringBuilder cpuPerRound = new StringBuilder();
             double[] cpuRatios = new double[rounds];
             for (int round = 1; round <= rounds; round++) {
