@@ -113,9 +113,7 @@ public final class Cancellations {
                                          @ExchangeProperty(Props.REQUEST_ID) String requestId) {
         String consent = null;
         try {
-            JsonNode href = JSON.readTree(bankAnswer == null ? "{}" : bankAnswer)
-                    .path("_links").path("consentApproval").path("href");
-            consent = href.isTextual() ? href.asText() : null;
+            consent = bankAnswer == null ? null : eu.pisp.bpce.outcome.Outcomes.consentApprovalHref(bankAnswer);
         } catch (Exception notJson) {
             // the outcome says there is no link
         }

@@ -64,8 +64,11 @@ public final class Outcomes {
         }
     }
 
-    /** {@code _links.consentApproval.href} of the bank's answer when it is a string, else null; malformed JSON fails. */
-    static String consentApprovalHref(String answer) throws java.io.IOException {
+    /**
+     * {@code _links.consentApproval.href} of a bank's answer (a payment request's, a cancellation's) when it is a
+     * string, else null; malformed JSON fails.
+     */
+    public static String consentApprovalHref(String answer) throws java.io.IOException {
         JsonNode href = JSON.readTree(answer).path("_links").path("consentApproval").path("href");
         return href.isTextual() ? href.asText() : null;
     }
