@@ -179,28 +179,25 @@ final class ClaimWriter {
         return new long[] {claimsWritten.get(), batchesWritten.get()};
     }
 
-    /** One batch, once more on a new connection if the first one turns out to be dead (database restart). */
+    /** One batch, on a live connection (after a database restart, past the dead ones: {@link LiveConnections}). */
     private void write(List<Pending> batch) {
         // A claim whose caller stopped waiting is not made now: the caller's retry brings the same claim id again.
         batch.removeIf(p -> p.answer().isDone());
         if (batch.isEmpty()) {
             return;
         }
-        SQLException failure = null;
-        for (int attempt = 0; attempt < 2; attempt++) {
-            try (Connection c = dataSource.getConnection()) {
+        SQLException cause;
+        try {
+            LiveConnections.run(dataSource, c -> {
                 decide(c, batch);
-                claimsWritten.addAndGet(batch.size());
-                batchesWritten.incrementAndGet();
-                return;
-            } catch (SQLException e) {
-                failure = e;
-                if (!JdbcSendRecordStore.connectionLost(e)) {
-                    break;
-                }
-            }
+                return null;
+            });
+            claimsWritten.addAndGet(batch.size());
+            batchesWritten.incrementAndGet();
+            return;
+        } catch (SQLException e) {
+            cause = e;
         }
-        SQLException cause = failure;
         LOG.debug("Send record claim batch failed", cause);
         for (Pending p : batch) {
             p.answer().completeExceptionally(JdbcSendRecordStore.unavailable("claim payment " + p.send().key(), cause));

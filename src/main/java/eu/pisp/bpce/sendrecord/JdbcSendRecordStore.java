@@ -192,36 +192,18 @@ public final class JdbcSendRecordStore extends ServiceSupport implements SendRec
         return q < 0 ? url : url.substring(0, q) + "?...";
     }
 
-    /** One unit of work on a pooled connection. */
-    @FunctionalInterface
-    private interface SqlWork<T> {
-        T run(Connection c) throws SQLException;
-    }
 
     /**
-     * Runs {@code work}, once more on a new connection when the first one turns out to be dead (a database restart
-     * or failover: the pool drops such connections). Every statement of this store may run twice: a claim is
-     * recognised by its claim id, updates and deletes name their claim.
+     * Runs {@code work} on a live connection ({@link LiveConnections}: after a database restart, past the dead ones).
+     * Every statement of this store may run more than once: a claim is recognised by its claim id, updates and deletes
+     * name their claim.
      */
-    private <T> T withConnection(String what, SqlWork<T> work) {
-        SQLException failure = null;
-        for (int attempt = 0; attempt < 2; attempt++) {
-            try (Connection c = dataSource.getConnection()) {
-                return work.run(c);
-            } catch (SQLException e) {
-                failure = e;
-                if (!connectionLost(e)) {
-                    break;
-                }
-            }
+    private <T> T withConnection(String what, LiveConnections.Work<T> work) {
+        try {
+            return LiveConnections.run(dataSource, work);
+        } catch (SQLException e) {
+            throw unavailable(what, e);
         }
-        throw unavailable(what, failure);
-    }
-
-    /** Connection exceptions (class 08) and the server shutting down or restarting (57P01-57P03). */
-    static boolean connectionLost(SQLException e) {
-        String state = e.getSQLState();
-        return state != null && (state.startsWith("08") || state.startsWith("57P0"));
     }
 
     @Override
