@@ -30,9 +30,10 @@ public final class ModuleProcess {
         String jar = System.getProperty("pisp.jar", "target/bpce-pisp-routes.jar");
         // Tests start many short-lived instances, several at once, on a machine that may be busy: the client
         // compiler only and a serial collector make each boot cost a fraction of the CPU (what the tests check, the
-        // messages, the send record and the bank's view, does not depend on the JIT or the collector).
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        // messages, the send record and the bank's view, does not depend on the JIT or the collector), and a class
+        // archive of the jar spares each boot most of its class loading (ClassArchive).
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(ClassArchive.jvmOptions(jar));
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         if (!properties.containsKey("pisp.concurrent-consumers")) {
             // The tests' workloads and in-flight counts were sized for 8 consumers (the default, 16, was measured
