@@ -19,7 +19,9 @@
 #                           BENCH_TCP_PROPS (more -Dk=v for the module), BENCH_TCP_CONSUMERS (e.g. 4,8,16: module runs
 #                           per pisp.concurrent-consumers instead), BENCH_TCP_WARMUP / BENCH_TCP_SECONDS (120 / 20:
 #                           the window opens that long after the first outcome, the same JVM age for every side), or
-#                           BENCH_TCP_FROM / BENCH_TCP_TO (a window by outcome number, e.g. 40000 / 55000)
+#                           BENCH_TCP_FROM / BENCH_TCP_TO (a window by outcome number, e.g. 40000 / 55000);
+#                           BENCH_TCP_INTERLEAVE=<pairs>: both sides up at once, measured in alternating slices of
+#                           BENCH_TCP_SECONDS (use -Dbench.tcp.sides=minimal,module), the machine's drift shared
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -DskipTests install
@@ -74,7 +76,7 @@ if [[ "${1:-}" == "tcp" ]]; then
     -Dbench.tcp.props="${BENCH_TCP_PROPS:-}" -Dbench.tcp.consumers="${BENCH_TCP_CONSUMERS:-}" \
     -Dbench.tcp.warmup-seconds="${BENCH_TCP_WARMUP:-120}" -Dbench.tcp.seconds="${BENCH_TCP_SECONDS:-20}" \
     -Dbench.tcp.from="${BENCH_TCP_FROM:-0}" -Dbench.tcp.to="${BENCH_TCP_TO:-0}" \
-    -Dbench.tcp.jfr="${BENCH_TCP_JFR:-false}" ${BENCH_OPTS:-} eu.pisp.bpce.bench.tcp.TcpBench
+    -Dbench.tcp.jfr="${BENCH_TCP_JFR:-false}" -Dbench.tcp.interleave="${BENCH_TCP_INTERLEAVE:-0}" ${BENCH_OPTS:-} eu.pisp.bpce.bench.tcp.TcpBench
 fi
 if [[ "${1:-}" == "jmh" ]]; then
   exec java -Xmx${BENCH_HEAP:-256m} -cp "$CP" org.openjdk.jmh.Main TokenLookupBenchmark -f 1 -wi 2 -i 3 -w 2s -r 3s

@@ -58,13 +58,14 @@ import java.util.regex.Pattern;
  * {@code bench.tcp.jvm} (the module's JVM options, {@code -Xmx256m}), {@code bench.tcp.props} (more {@code -Dk=v} for
  * the module, e.g. {@code -Dpisp.concurrent-consumers=16}), {@code bench.tcp.consumers} (a list: one module run per
  * value of pisp.concurrent-consumers instead of the sides), {@code bench.tcp.jfr} (a JFR recording of the module's
- * JVM per run, in target/).
+ * JVM per run, in target/), {@code bench.tcp.interleave} (a number of slices: every side's JVMs up at once, measured
+ * in short alternating slices, see {@link TcpInterleaved}).
  */
 public final class TcpBench {
 
     private static final String CDETAB = "13807";
-    private static final Path OUT = Path.of("target");
-    private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    static final Path OUT = Path.of("target");
+    static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     private static final Pattern THREAD = Pattern.compile("^\"(.*)\" .*nid=(0x[0-9a-f]+|\\d+)", Pattern.MULTILINE);
 
     private static final int CI = Pattern.CASE_INSENSITIVE;
@@ -150,6 +151,11 @@ public final class TcpBench {
         List<String> sides = consumers.isBlank()
                 ? List.of(System.getProperty("bench.tcp.sides", "broker,minimal,module").split(","))
                 : Arrays.stream(consumers.split(",")).map(c -> "module@" + c.strip()).toList();
+        int slices = Integer.getInteger("bench.tcp.interleave", 0);
+        if (slices > 0) {
+            new TcpInterleaved(this, work, warmup, measured).run(sides, slices);
+            return;
+        }
         for (int round = 1; round <= rounds; round++) {
             List<String> order = new ArrayList<>(sides);
             // Turn the order every round: no side always follows the same one.
@@ -235,7 +241,7 @@ public final class TcpBench {
         }
     }
 
-    private Process startModule(String side, Path dir, String brokerUrl, String label) throws Exception {
+    Process startModule(String side, Path dir, String brokerUrl, String label) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(JAVA);
         cmd.addAll(jvmOptions());
@@ -274,16 +280,16 @@ public final class TcpBench {
         return pb.start();
     }
 
-    private static List<String> jvmOptions() {
+    static List<String> jvmOptions() {
         return List.of(System.getProperty("bench.tcp.jvm", "-Xmx256m").strip().split("\\s+"));
     }
 
-    private static List<String> extraProps() {
+    static List<String> extraProps() {
         String p = System.getProperty("bench.tcp.props", "").strip();
         return p.isEmpty() ? List.of() : List.of(p.split("\\s+"));
     }
 
-    private Process startJava(Class<?> main, Path log, String... args) throws IOException {
+    Process startJava(Class<?> main, Path log, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(JAVA, "-Xmx256m", "-cp", System.getProperty("java.class.path")));
         for (String key : List.of("bench.tcp.backlog", "bench.tcp.sync-send", "bench.tcp.early-from",
                 "bench.tcp.early-to", "bench.tcp.max-window")) {
@@ -307,6 +313,10 @@ public final class TcpBench {
         bankPort = Integer.parseInt(waitForLine(log, "BANK ", bank, Duration.ofSeconds(30)).substring(5).strip());
     }
 
+    Process bank() {
+        return bank;
+    }
+
     private void stopBank() {
         destroy(bank);
     }
@@ -326,7 +336,7 @@ public final class TcpBench {
         return m.group(1);
     }
 
-    private static Map<String, long[]> cpu(Map<String, Long> pids) {
+    static Map<String, long[]> cpu(Map<String, Long> pids) {
         Map<String, long[]> cpu = new LinkedHashMap<>();
         pids.forEach((k, pid) -> cpu.put(k, ProcessCpu.of(pid)));
         return cpu;
@@ -337,7 +347,7 @@ public final class TcpBench {
      * characters); what no live thread accounts for is "ended threads". Returns the number of threads that were busy
      * (more than 2 % of a core over the window, i.e. not just parked or ticking).
      */
-    private static int groupThreads(long pid, Map<Long, long[]> start, Map<Long, long[]> end, long[] processCpu,
+    static int groupThreads(long pid, Map<Long, long[]> start, Map<Long, long[]> end, long[] processCpu,
                                     Map<String, long[]> groups, Map<String, long[]> each, double seconds)
             throws Exception {
         Map<Long, String> names = new java.util.HashMap<>();
@@ -378,7 +388,7 @@ public final class TcpBench {
         return busy;
     }
 
-    private static String threadsReport(Map<String, long[]> groups, long n) {
+    static String threadsReport(Map<String, long[]> groups, long n) {
         StringBuilder b = new StringBuilder("group\tuser us/outcome\tsystem us/outcome\tbusy threads\n");
         groups.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0] + y.getValue()[1],
                         x.getValue()[0] + x.getValue()[1]))
@@ -474,7 +484,7 @@ public final class TcpBench {
                 .findFirst().orElse(Double.NaN);
     }
 
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] v = values.clone();
         Arrays.sort(v);
         if (v.length == 0) {
@@ -487,7 +497,7 @@ public final class TcpBench {
         return (double) (cpu[0] + cpu[1]) / r.outcomes;
     }
 
-    private static long[] minus(long[] a, long[] b) {
+    static long[] minus(long[] a, long[] b) {
         long[] d = new long[a.length];
         for (int i = 0; i < a.length; i++) {
             d[i] = a[i] - b[i];
@@ -524,7 +534,7 @@ public final class TcpBench {
         }
     }
 
-    private static void waitForPort(int port, Process owner, Duration timeout) throws Exception {
+    static void waitForPort(int port, Process owner, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             try (Socket s = new Socket("127.0.0.1", port)) {
@@ -538,7 +548,7 @@ public final class TcpBench {
         }
     }
 
-    private static String waitForLine(Path log, String prefix, Process owner, Duration timeout) throws Exception {
+    static String waitForLine(Path log, String prefix, Process owner, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (Files.exists(log)) {
@@ -559,7 +569,7 @@ public final class TcpBench {
                 + (Files.exists(log) ? Files.readString(log) : "no log"));
     }
 
-    private static void destroy(Process p) {
+    static void destroy(Process p) {
         if (p != null) {
             p.destroyForcibly();
             try {
@@ -571,20 +581,20 @@ public final class TcpBench {
     }
 
     /** SIGTERM, as an operator stops it; forcibly after 30 s. */
-    private static void stopModule(Process module) throws InterruptedException {
+    static void stopModule(Process module) throws InterruptedException {
         module.destroy();
         if (!module.waitFor(30, TimeUnit.SECONDS)) {
             module.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
             return s.getLocalPort();
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    static void deleteTree(Path dir) throws IOException {
         try (var files = Files.walk(dir)) {
             files.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
         }

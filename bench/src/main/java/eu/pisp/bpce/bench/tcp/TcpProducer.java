@@ -15,7 +15,7 @@ import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
  * The ESB's side of the TCP benchmark, in a process of its own: persistent payment requests (1.4 KB of STET JSON,
  * one establishment) sent to {@code pisp.payment-requests} over the broker's TCP acceptor, as many as it takes to
  * keep a backlog of {@code bench.tcp.backlog} (1,000) in front of the module, so that the module, not the sender,
- * sets the pace. Each message's JMSCorrelationID carries its send time ({@code B-<n>-<System.nanoTime()>}: one clock
+ * sets the pace; it holds while the orchestrator pauses it (interleaved runs). Each message's JMSCorrelationID carries its send time ({@code B-<n>-<System.nanoTime()>}: one clock
  * for all processes on Linux), which the outcome reader turns into a latency.
  *
  * <p>Usage: {@code TcpProducer <broker url> <progress file>}; the broker account from BENCH_BROKER_USER and
@@ -39,13 +39,14 @@ public final class TcpProducer {
             MessageProducer producer = session.createProducer(session.createQueue("pisp.payment-requests"));
             producer.setDeliveryMode(DeliveryMode.PERSISTENT);
             for (long n = 1; ; n++) {
-                while (n - progress.outcomes() > backlog) {
+                while (progress.paused() || n - progress.outcomes() > backlog) {
                     LockSupport.parkNanos(200_000);
                 }
                 String id = prefix + "-" + n;
                 TextMessage m = session.createTextMessage(SamplePayments.json(id, SamplePayments.iban(cdetab, n)));
                 m.setJMSCorrelationID("B-" + n + "-" + System.nanoTime());
                 producer.send(m);
+                progress.sent(n);
             }
         }
     }
