@@ -6,8 +6,9 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import eu.pisp.bpce.Props;
 import org.apache.camel.Exchange;
@@ -69,8 +70,42 @@ public final class Outcomes {
      * string, else null; malformed JSON fails.
      */
     public static String consentApprovalHref(String answer) throws java.io.IOException {
-        JsonNode href = JSON.readTree(answer).path("_links").path("consentApproval").path("href");
-        return href.isTextual() ? href.asText() : null;
+        // Read as a stream, not as a tree: building the whole answer's tree was 3 % of a payment's CPU on the TCP path
+        // (JFR, 2026-12-02). Same answers as readTree(...).path(...): the first JSON value only, the last of repeated
+        // names wins, anything malformed before the end of that value fails.
+        try (JsonParser parser = JSON.getFactory().createParser(answer)) {
+            return member(parser, parser.nextToken(), "_links", links ->
+                    member(links, links.currentToken(), "consentApproval", approval ->
+                            member(approval, approval.currentToken(), "href", href ->
+                                    href.currentToken() == JsonToken.VALUE_STRING ? href.getText() : null)));
+        }
+    }
+
+    private interface ValueReader {
+        /** Reads the value the parser is on (consuming all of it), or skips it and returns null. */
+        String read(JsonParser parser) throws java.io.IOException;
+    }
+
+    /**
+     * When the parser is on an object: the last member {@code name}'s value as {@code inner} reads it, every other
+     * member skipped; null when there is none or the value is not an object. Leaves the parser on the value's end.
+     */
+    private static String member(JsonParser parser, JsonToken at, String name, ValueReader inner)
+            throws java.io.IOException {
+        if (at != JsonToken.START_OBJECT) {
+            parser.skipChildren();
+            return null;
+        }
+        String found = null;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            boolean wanted = name.equals(parser.currentName());
+            parser.nextToken();
+            if (wanted) {
+                found = inner.read(parser);
+            }
+            parser.skipChildren(); // no-op on a scalar or on a value inner read to its end
+        }
+        return found;
     }
 
     static String resourceId(String consentUrl, String location) {

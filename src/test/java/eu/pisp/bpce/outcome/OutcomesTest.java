@@ -78,5 +78,18 @@ class OutcomesTest {
     void aMalformedAnswerFails() {
         assertThrows(IOException.class, () -> Outcomes.consentApprovalHref("{\"_links\":{\"consentApproval\":"));
         assertThrows(IOException.class, () -> Outcomes.consentApprovalHref("{\"_links\": nope}"));
+        assertThrows(IOException.class, () -> Outcomes.consentApprovalHref(
+                "{\"_links\":{\"consentApproval\":{\"href\":\"" + URL + "\"}},\"status\": nope}"),
+                "malformed after the link, before the end of the answer");
+    }
+
+    @Test
+    void theLastOfRepeatedNamesWinsAsInAJsonTree() throws IOException {
+        assertEquals(URL, Outcomes.consentApprovalHref("{\"_links\":{\"consentApproval\":{\"href\":\"https://old\","
+                + "\"href\":\"" + URL + "\"}}}"));
+        assertNull(Outcomes.consentApprovalHref("{\"_links\":{\"consentApproval\":{\"href\":\"" + URL + "\"}},"
+                + "\"_links\":{\"self\":{\"href\":\"https://other\"}}}"), "a later _links without the link");
+        assertEquals(URL, Outcomes.consentApprovalHref("{\"_links\":{\"consentApproval\":{\"href\":\"" + URL
+                + "\",\"extra\":{\"href\":[1,{\"a\":2}]}}},\"after\":[{\"x\":1}]}"), "nested values around it skipped");
     }
 }
