@@ -74,36 +74,33 @@ public final class Outcomes {
         // (JFR, 2026-12-02). Same answers as readTree(...).path(...): the first JSON value only, the last of repeated
         // names wins, anything malformed before the end of that value fails.
         try (JsonParser parser = JSON.getFactory().createParser(answer)) {
-            return member(parser, parser.nextToken(), "_links", links ->
-                    member(links, links.currentToken(), "consentApproval", approval ->
-                            member(approval, approval.currentToken(), "href", href ->
-                                    href.currentToken() == JsonToken.VALUE_STRING ? href.getText() : null)));
+            return textAt(parser, parser.nextToken(), 0);
         }
     }
 
-    private interface ValueReader {
-        /** Reads the value the parser is on (consuming all of it), or skips it and returns null. */
-        String read(JsonParser parser) throws java.io.IOException;
-    }
+    private static final String[] CONSENT_LINK_PATH = {"_links", "consentApproval", "href"};
 
     /**
-     * When the parser is on an object: the last member {@code name}'s value as {@code inner} reads it, every other
-     * member skipped; null when there is none or the value is not an object. Leaves the parser on the value's end.
+     * The text at {@code CONSENT_LINK_PATH[depth..]} below the value the parser is on ({@code at}), or null. Below the
+     * last name only a string counts; above it only an object, whose other members are skipped. Leaves the parser on
+     * the value's end, except on a leaf that is not a string (the caller skips it).
      */
-    private static String member(JsonParser parser, JsonToken at, String name, ValueReader inner)
-            throws java.io.IOException {
+    private static String textAt(JsonParser parser, JsonToken at, int depth) throws java.io.IOException {
+        if (depth == CONSENT_LINK_PATH.length) {
+            return at == JsonToken.VALUE_STRING ? parser.getText() : null;
+        }
         if (at != JsonToken.START_OBJECT) {
             parser.skipChildren();
             return null;
         }
         String found = null;
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
-            boolean wanted = name.equals(parser.currentName());
-            parser.nextToken();
+            boolean wanted = CONSENT_LINK_PATH[depth].equals(parser.currentName());
+            JsonToken value = parser.nextToken();
             if (wanted) {
-                found = inner.read(parser);
+                found = textAt(parser, value, depth + 1);
             }
-            parser.skipChildren(); // no-op on a scalar or on a value inner read to its end
+            parser.skipChildren(); // no-op on a scalar or on a value already read to its end
         }
         return found;
     }
