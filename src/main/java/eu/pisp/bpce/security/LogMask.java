@@ -19,9 +19,6 @@ public final class LogMask implements MaskingFormatter {
 
     private final MaskingFormatter defaults = new DefaultMaskingFormatter();
 
-    /** Words without which none of the secret patterns can match: the regular expressions run only after one. */
-    private static final String[] SECRET_HINTS = {"pass", "secret", "token", "key", "cred", "auth", "bearer", "sign"};
-
     @Override
     public String format(String source) {
         if (source == null || source.isEmpty()) {
@@ -50,17 +47,30 @@ public final class LogMask implements MaskingFormatter {
         return ACCESS_TOKEN.matcher(s).replaceAll("$1****");
     }
 
-    /** Whether one of the hints appears in the text, whatever its case: one pass, no lower-cased copy of the line. */
-    private static boolean mayHoldSecret(String text) {
-        for (int i = 0, n = text.length(); i < n; i++) {
-            char c = text.charAt(i);
-            char lower = c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
-            for (String hint : SECRET_HINTS) {
-                if (hint.charAt(0) == lower && text.regionMatches(true, i, hint, 0, hint.length())) {
-                    return true;
-                }
+    /**
+     * Whether one of the words without which no secret pattern can match (pass, secret, sign, token, key, cred, auth,
+     * bearer) appears in the text, whatever its case; the regular expressions run only after one. One pass with a
+     * switch on the letter: the former loop over the eight words at every character took 8 % of the JMS consumer
+     * threads' samples on the TCP path (JFR, 2026-12-03), on the one INFO line per payment.
+     */
+    static boolean mayHoldSecret(String text) {
+        for (int i = 0, n = text.length() - 2; i < n; i++) {
+            // (| 0x20 lower-cases A-Z; no other character becomes one of these letters)
+            switch (text.charAt(i) | 0x20) {
+                case 'p' -> { if (at(text, i, "pass")) { return true; } }
+                case 's' -> { if (at(text, i, "secret") || at(text, i, "sign")) { return true; } }
+                case 't' -> { if (at(text, i, "token")) { return true; } }
+                case 'k' -> { if (at(text, i, "key")) { return true; } }
+                case 'c' -> { if (at(text, i, "cred")) { return true; } }
+                case 'a' -> { if (at(text, i, "auth")) { return true; } }
+                case 'b' -> { if (at(text, i, "bearer")) { return true; } }
+                default -> { }
             }
         }
         return false;
+    }
+
+    private static boolean at(String text, int i, String word) {
+        return text.regionMatches(true, i, word, 0, word.length());
     }
 }

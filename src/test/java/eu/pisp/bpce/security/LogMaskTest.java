@@ -46,4 +46,21 @@ class LogMaskTest {
                 + "(attempts=1, X-Request-ID=7583fd4e-91da-4d6b-8f4b-e3fc38a7dde7)";
         assertEquals(line, mask.format(line));
     }
+
+    @Test
+    void everySecretWordIsSeenInAnyCaseAndAtEitherEnd() {
+        for (String word : new String[] {"pass", "secret", "sign", "token", "key", "cred", "auth", "bearer"}) {
+            String upper = word.toUpperCase(java.util.Locale.ROOT);
+            String mixed = Character.toUpperCase(word.charAt(0)) + word.substring(1);
+            for (String text : new String[] {word, upper + " at the start", "at the end " + mixed, "x" + upper + "y"}) {
+                assertTrue(LogMask.mayHoldSecret(text), text);
+            }
+            // One letter short of the word, at the end of the text: no match.
+            assertFalse(LogMask.mayHoldSecret("at the end " + word.substring(0, word.length() - 1)), word);
+        }
+        assertFalse(LogMask.mayHoldSecret(""));
+        assertFalse(LogMask.mayHoldSecret("Payment T-1 accepted by establishment 13807 (attempts=1, X-Request-ID=abc)"));
+        // Neither non-ASCII letters nor ASCII punctuation are taken for a letter of a word.
+        assertFalse(LogMask.mayHoldSecret("\u0150\u0153\u0154 @ [ ] ^ _ ` { | } ~"));
+    }
 }
