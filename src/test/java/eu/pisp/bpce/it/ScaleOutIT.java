@@ -25,6 +25,7 @@ import eu.pisp.bpce.support.QueueClient;
 import eu.pisp.bpce.support.TestPostgres;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -82,8 +83,14 @@ class ScaleOutIT {
                 "no warning with the shared store");
     }
 
-    /** Not a requirement but the documented limit of the file store: printed, not asserted. */
+    /**
+     * Not a requirement but the documented limit of the file store (README, Running several instances): printed, not
+     * asserted. Opt-in ({@code -Dpisp.it.file-store-limit=true}): four more boots and 600 payments that prove nothing
+     * the module promises, and they kept the suite above 5 minutes on a slow 2-core host with both cores busy. The
+     * warning an instance on a remote broker gives with this store is checked by ReadinessFollowsTheBrokerTest.
+     */
     @Test
+    @EnabledIfSystemProperty(named = "pisp.it.file-store-limit", matches = "true")
     void theSameKillWithTheFileStorePaysTwice() throws Exception {
         Result r = killOneOfThreeInstancesMidFlight("file");
 

@@ -2,6 +2,7 @@ package eu.pisp.bpce.observe;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.ServerSocket;
 import java.net.URI;
@@ -15,18 +16,25 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import eu.pisp.bpce.PispApplication;
+import eu.pisp.bpce.PispConfiguration;
 import eu.pisp.bpce.broker.BrokerSecurity;
 import eu.pisp.bpce.broker.EmbeddedBroker;
 import eu.pisp.bpce.sim.BankSimulator;
 import eu.pisp.bpce.support.QueueClient;
 import org.apache.camel.main.Main;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The module on an existing broker (here a real Artemis broker in the test's JVM, reached over TCP with an account):
  * stopping the broker makes the instance "not ready" (503), not "dead"; when the broker is back it is ready again by
- * itself and consumes again.
+ * itself and consumes again. With the default file send record it warns at start that another instance on that broker
+ * would send a dead instance's payment again (the file store's documented limit).
  */
 class ReadinessFollowsTheBrokerTest {
 
@@ -48,10 +56,21 @@ class ReadinessFollowsTheBrokerTest {
         props.put("pisp.broker.url", brokerUrl);
         props.put("pisp.send-record.file", dir.resolve("send-record.log").toString());
         props.put("pisp.management.port", String.valueOf(managementPort));
+        ListAppender<ILoggingEvent> startLog = new ListAppender<>();
+        Logger configurationLog = (Logger) LoggerFactory.getLogger(PispConfiguration.class);
+        startLog.start();
+        configurationLog.addAppender(startLog);
         Main main = PispApplication.create(props);
-        main.start();
+        try {
+            main.start();
+        } finally {
+            configurationLog.detachAppender(startLog);
+        }
         String base = "http://127.0.0.1:" + managementPort + "/observe/health";
         try {
+            assertTrue(startLog.list.stream().anyMatch(e -> e.getLevel() == Level.WARN && e.getFormattedMessage()
+                            .startsWith("pisp.broker.embedded=false with pisp.send-record.store=file: the send record is local")),
+                    "an instance on an existing broker with the file store warns at start");
             await().atMost(Duration.ofSeconds(30)).until(() -> status(base + "/ready") == 200);
 
             broker.stop();
