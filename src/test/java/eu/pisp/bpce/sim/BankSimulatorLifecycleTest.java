@@ -14,7 +14,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.Signature;
 import java.time.Duration;
@@ -31,6 +30,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import eu.pisp.bpce.sim.BankSimulator.Fault;
+import eu.pisp.bpce.support.TestPki;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -381,9 +381,7 @@ class BankSimulatorLifecycleTest {
 
     @Test
     void signedGetPutAndPostAreVerified() throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-        generator.initialize(2048);
-        KeyPair keys = generator.generateKeyPair();
+        KeyPair keys = TestPki.shared().qsealc.keys();
         bank.verifySignatures(keys.getPublic(), "key-1");
         String token = token("13807");
         String body = SamplePayments.deferredJson(pid(), SamplePayments.iban("13807", 20));

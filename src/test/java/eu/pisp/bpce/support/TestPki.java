@@ -1,21 +1,34 @@
 package eu.pisp.bpce.support;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigInteger;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Date;
+import java.util.Deque;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
@@ -218,10 +231,85 @@ public final class TestPki {
         }
     }
 
+    /** The next key pair of the build's shared set (see {@link KeyPool}); a fresh one once the set is used up. */
     private static KeyPair rsa() throws GeneralSecurityException {
+        KeyPair pooled = KeyPool.next();
+        return pooled != null ? pooled : generate();
+    }
+
+    private static KeyPair generate() throws GeneralSecurityException {
         KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
         g.initialize(2048, RANDOM);
         return g.generateKeyPair();
+    }
+
+    /**
+     * The RSA key pairs of a set, made once per build and shared by the test JVMs: generating ten 2048-bit keys took
+     * about half of each surefire JVM's CPU samples (JFR, 2026-12-03: the tests' client-compiler-only JVMs run
+     * BigInteger's arithmetic without the server compiler's intrinsics), three times per build. The first JVM takes
+     * a file lock and writes them to {@code target/test-pki-keys} (written aside, then renamed: no JVM reads a half
+     * file); the others read them. Certificates, keystores and passwords stay per JVM. Test keys only: the file is
+     * under target/, never committed, gone with {@code mvn clean}.
+     */
+    private static final class KeyPool {
+
+        private static final int SIZE = 10;
+        private static final Path FILE = Path.of("target", "test-pki-keys");
+        private static Deque<KeyPair> keys;
+
+        static synchronized KeyPair next() throws GeneralSecurityException {
+            if (keys == null) {
+                keys = new ArrayDeque<>(load());
+            }
+            return keys.poll();
+        }
+
+        private static List<KeyPair> load() throws GeneralSecurityException {
+            try {
+                Files.createDirectories(FILE.toAbsolutePath().getParent());
+                try (FileChannel lock = FileChannel.open(
+                        FILE.resolveSibling(FILE.getFileName() + ".lock"), StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE); FileLock ignored = lock.lock()) {
+                    if (Files.exists(FILE)) {
+                        return read();
+                    }
+                    List<KeyPair> made = new ArrayList<>();
+                    for (int i = 0; i < SIZE; i++) {
+                        made.add(generate());
+                    }
+                    Path written = FILE.resolveSibling(FILE.getFileName() + ".new");
+                    try (DataOutputStream out = new DataOutputStream(Files.newOutputStream(written))) {
+                        for (KeyPair k : made) {
+                            byte[] priv = k.getPrivate().getEncoded();
+                            byte[] pub = k.getPublic().getEncoded();
+                            out.writeInt(priv.length);
+                            out.write(priv);
+                            out.writeInt(pub.length);
+                            out.write(pub);
+                        }
+                    }
+                    Files.move(written, FILE, StandardCopyOption.ATOMIC_MOVE);
+                    return made;
+                }
+            } catch (IOException e) {
+                // No shared set (read-only folder...): every JVM makes its own keys, slower, same certificates.
+                return List.of();
+            }
+        }
+
+        private static List<KeyPair> read() throws IOException, GeneralSecurityException {
+            KeyFactory rsa = KeyFactory.getInstance("RSA");
+            List<KeyPair> read = new ArrayList<>();
+            try (DataInputStream in = new DataInputStream(Files.newInputStream(FILE))) {
+                for (int i = 0; i < SIZE; i++) {
+                    byte[] priv = in.readNBytes(in.readInt());
+                    byte[] pub = in.readNBytes(in.readInt());
+                    read.add(new KeyPair(rsa.generatePublic(new X509EncodedKeySpec(pub)),
+                            rsa.generatePrivate(new PKCS8EncodedKeySpec(priv))));
+                }
+            }
+            return read;
+        }
     }
 
     private static Path pkcs12(Path file, String alias, Issued entry, String password)
