@@ -169,6 +169,8 @@ public final class BankSimulator {
     private final Map<String, ConcurrentLinkedDeque<Fault>> statusReadFaults = new ConcurrentHashMap<>();
     private final Map<String, ConcurrentLinkedDeque<Fault>> cancellationFaults = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> statusReads = new ConcurrentHashMap<>();
+    /** Per "cdetab/paymentInformationId": the paymentInformationStatus of each status read answered, in order. */
+    private final Map<String, List<String>> statusesAnswered = new ConcurrentHashMap<>();
     private final AtomicInteger cancellations = new AtomicInteger();
     private final AtomicInteger acceptedCancellations = new AtomicInteger();
     private final AtomicInteger confirmations = new AtomicInteger();
@@ -531,6 +533,7 @@ public final class BankSimulator {
         statusReadFaults.clear();
         cancellationFaults.clear();
         statusReads.clear();
+        statusesAnswered.clear();
         cancellations.set(0);
         acceptedCancellations.set(0);
         confirmations.set(0);
@@ -652,6 +655,15 @@ public final class BankSimulator {
     public int statusReads(String cdetab) {
         AtomicInteger n = statusReads.get(cdetab);
         return n == null ? 0 : n.get();
+    }
+
+    /**
+     * The paymentInformationStatus of every status read of one payment the bank answered, in order (a copy): what a
+     * client following the payment can have seen.
+     */
+    public List<String> statusesAnswered(String cdetab, String paymentInformationId) {
+        List<String> answered = statusesAnswered.get(cdetab + "/" + paymentInformationId);
+        return answered == null ? List.of() : List.copyOf(answered);
     }
 
     public int totalStatusReads() {
@@ -952,7 +964,10 @@ public final class BankSimulator {
         }
         StoredPaymentRequest r = find(ex, cdetab, resourceId, path);
         if (r != null) {
-            respond(ex, 200, halPaymentRequest(r, version, base), null);
+            StoredPaymentRequest.State state = r.stateAt(clock.millis());
+            statusesAnswered.computeIfAbsent(cdetab + "/" + r.paymentInformationId,
+                    k -> new CopyOnWriteArrayList<>()).add(state.status());
+            respond(ex, 200, halPaymentRequest(r, state, version, base), null);
         }
     }
 
@@ -960,8 +975,8 @@ public final class BankSimulator {
      * {@code {"paymentRequest": <the request as received + resourceId, paymentInformationStatus,
      * statusReasonInformation, creditTransferTransaction[].transactionStatus>, "_links": {"self": ..., "confirmation": ...}}}.
      */
-    private String halPaymentRequest(StoredPaymentRequest r, StetApiVersion version, String base) throws IOException {
-        StoredPaymentRequest.State state = r.stateAt(clock.millis());
+    private String halPaymentRequest(StoredPaymentRequest r, StoredPaymentRequest.State state, StetApiVersion version,
+                                     String base) throws IOException {
         ObjectNode received = (ObjectNode) JSON.readTree(r.body);
         ObjectNode request = JSON.createObjectNode();
         request.put("resourceId", r.resourceId);
@@ -1154,7 +1169,7 @@ public final class BankSimulator {
                     path), null);
             return;
         }
-        respond(ex, 200, halPaymentRequest(r, version, base), null);
+        respond(ex, 200, halPaymentRequest(r, r.stateAt(clock.millis()), version, base), null);
     }
 
     /** True when the signature is not checked or is valid; otherwise answers the refusal and returns false. */

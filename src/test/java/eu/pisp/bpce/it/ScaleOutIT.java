@@ -31,8 +31,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Several packaged instances as competing consumers of one queue: one hosts the embedded broker, the others connect
  * to it ({@code pisp.broker.embedded=false}). With the shared (jdbc) send record, an instance killed mid-flight and
- * restarted loses nothing and makes no payment twice; with the file store the same kill pays twice (printed, as the
- * documented limit of that store).
+ * restarted loses nothing and makes no payment twice; with the file store the same kill pays twice (opt-in, printed,
+ * as the documented limit of that store).
  */
 class ScaleOutIT {
 

@@ -105,13 +105,32 @@ class TrackingTest {
         // Nothing more: tracking stopped at the final status (four check intervals without a status read).
         Awaitility.await().during(Duration.ofMillis(800)).atMost(Duration.ofSeconds(3))
                 .until(() -> module.bank().totalStatusReads() == readsAtTheEnd);
+        int sawAllThree = 0;
         for (int i = 0; i < n; i++) {
             String pid = "TRACK-" + i;
-            assertEquals(List.of("RCVD", "ACSP", "ACSC"), statuses(pid), pid + ": exactly the changes");
+            // Exactly the changes the bank's answers showed, each once: RCVD is seen only if a check came before the
+            // customer's approval (700 ms after the payment; under load the first check can come later).
+            List<String> answered = changes(module.bank().statusesAnswered(i % 2 == 0 ? "13807" : "17515", pid));
+            assertEquals(answered, statuses(pid), pid + ": exactly the changes the bank answered");
+            assertEquals("ACSC", answered.get(answered.size() - 1), pid + ": followed to its final status");
+            assertTrue(List.of("RCVD", "ACSP", "ACSC").containsAll(answered), pid + ": " + answered);
+            sawAllThree += answered.size() == 3 ? 1 : 0;
             List<JsonNode> messages = STATUS.get(pid);
             assertEquals(1, messages.stream().filter(m -> m.path("final").asBoolean()).count(), pid + ": one final");
             assertTrue(messages.stream().allMatch(m -> "TRACKING".equals(m.path("_source").asText())));
         }
+        System.out.printf("TRACKING: %d of %d payments seen RCVD -> ACSP -> ACSC, the others from ACSP%n", sawAllThree, n);
+    }
+
+    /** The statuses as a follower sees them change: consecutive repeats collapsed. */
+    private static List<String> changes(List<String> answered) {
+        List<String> out = new ArrayList<>();
+        for (String s : answered) {
+            if (out.isEmpty() || !out.get(out.size() - 1).equals(s)) {
+                out.add(s);
+            }
+        }
+        return out;
     }
 
     @Test
