@@ -169,8 +169,6 @@ public final class BankSimulator {
     private final Map<String, ConcurrentLinkedDeque<Fault>> statusReadFaults = new ConcurrentHashMap<>();
     private final Map<String, ConcurrentLinkedDeque<Fault>> cancellationFaults = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> statusReads = new ConcurrentHashMap<>();
-    /** Per "cdetab/paymentInformationId": the paymentInformationStatus of each status read answered, in order. */
-    private final Map<String, List<String>> statusesAnswered = new ConcurrentHashMap<>();
     private final AtomicInteger cancellations = new AtomicInteger();
     private final AtomicInteger acceptedCancellations = new AtomicInteger();
     private final AtomicInteger confirmations = new AtomicInteger();
@@ -533,7 +531,6 @@ public final class BankSimulator {
         statusReadFaults.clear();
         cancellationFaults.clear();
         statusReads.clear();
-        statusesAnswered.clear();
         cancellations.set(0);
         acceptedCancellations.set(0);
         confirmations.set(0);
@@ -638,9 +635,15 @@ public final class BankSimulator {
 
     /** The resource id the simulator gave this establishment's payment request, or null (a scan: for tests). */
     public String resourceIdOf(String cdetab, String paymentInformationId) {
+        StoredPaymentRequest r = stored(cdetab, paymentInformationId);
+        return r == null ? null : r.resourceId;
+    }
+
+    /** This establishment's payment request with this paymentInformationId, or null (a scan: for tests). */
+    private StoredPaymentRequest stored(String cdetab, String paymentInformationId) {
         for (StoredPaymentRequest r : paymentRequests.all()) {
             if (r.cdetab.equals(cdetab) && r.paymentInformationId.equals(paymentInformationId)) {
-                return r.resourceId;
+                return r;
             }
         }
         return null;
@@ -662,8 +665,8 @@ public final class BankSimulator {
      * client following the payment can have seen.
      */
     public List<String> statusesAnswered(String cdetab, String paymentInformationId) {
-        List<String> answered = statusesAnswered.get(cdetab + "/" + paymentInformationId);
-        return answered == null ? List.of() : List.copyOf(answered);
+        StoredPaymentRequest r = stored(cdetab, paymentInformationId);
+        return r == null ? List.of() : r.statusesRead();
     }
 
     public int totalStatusReads() {
@@ -964,10 +967,7 @@ public final class BankSimulator {
         }
         StoredPaymentRequest r = find(ex, cdetab, resourceId, path);
         if (r != null) {
-            StoredPaymentRequest.State state = r.stateAt(clock.millis());
-            statusesAnswered.computeIfAbsent(cdetab + "/" + r.paymentInformationId,
-                    k -> new CopyOnWriteArrayList<>()).add(state.status());
-            respond(ex, 200, halPaymentRequest(r, state, version, base), null);
+            respond(ex, 200, halPaymentRequest(r, r.readStatus(clock.millis()), version, base), null);
         }
     }
 

@@ -66,6 +66,8 @@ final class StoredPaymentRequest {
     /** Events added after creation; null until the first (most requests never get one). Guarded by this. */
     private List<Event> events;
     private long seq;
+    /** The status each status read was answered with, in order; null until the first read. Guarded by this. */
+    private List<String> statusesRead;
 
     StoredPaymentRequest(String resourceId, String cdetab, String paymentInformationId, StetApiVersion version,
                          byte[] body, long createdAt, Timing timing, LocalDate requestedExecutionDate,
@@ -101,6 +103,21 @@ final class StoredPaymentRequest {
         }
         events.add(new Event(now, kind, code, reason, after, seq++));
         return true;
+    }
+
+    /** The status at {@code now}, as a status read answers it: noted in {@link #statusesRead()}. */
+    synchronized State readStatus(long now) {
+        State state = stateAt(now);
+        if (statusesRead == null) {
+            statusesRead = new ArrayList<>(4);
+        }
+        statusesRead.add(state.status());
+        return state;
+    }
+
+    /** The statuses the status reads of this request were answered with, in order (a copy). */
+    synchronized List<String> statusesRead() {
+        return statusesRead == null ? List.of() : List.copyOf(statusesRead);
     }
 
     /** The status at {@code now}: the script and the added events applied in time order. */
