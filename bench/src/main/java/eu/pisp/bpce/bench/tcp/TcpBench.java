@@ -55,7 +55,10 @@ import java.util.regex.Pattern;
  * {@code bench.tcp.warmup-seconds} / {@code bench.tcp.seconds} (120 / 20: on 2 cores the module's JIT compilation
  * takes one to two minutes), or {@code bench.tcp.from} / {@code bench.tcp.to} (outcome numbers),
  * {@code bench.tcp.bank-latency} (ms, 0),
- * {@code bench.tcp.jvm} (the module's JVM options, {@code -Xmx256m}), {@code bench.tcp.props} (more {@code -Dk=v} for
+ * {@code bench.tcp.jvm} (the module's JVM options, {@code -Xmx256m}), {@code bench.tcp.jvm.<side>} (that side's
+ * instead, separated by commas: e.g. sides {@code module,module-parallelgc} with
+ * {@code -Dbench.tcp.jvm.module-parallelgc=-Xmx256m,-XX:+UseParallelGC}; a side named module... runs the module's
+ * routes), {@code bench.tcp.props} (more {@code -Dk=v} for
  * the module, e.g. {@code -Dpisp.concurrent-consumers=16}), {@code bench.tcp.consumers} (a list: one module run per
  * value of pisp.concurrent-consumers instead of the sides), {@code bench.tcp.jfr} (a JFR recording of the module's
  * JVM per run, in target/), {@code bench.tcp.interleave} (a number of slices: every side's JVMs up at once, measured
@@ -244,7 +247,7 @@ public final class TcpBench {
     Process startModule(String side, Path dir, String brokerUrl, String label) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(JAVA);
-        cmd.addAll(jvmOptions());
+        cmd.addAll(jvmOptions(side));
         if (Boolean.getBoolean("bench.tcp.jfr")) {
             cmd.add("-XX:StartFlightRecording=filename=" + OUT.resolve("bench-tcp-" + label + ".jfr").toAbsolutePath()
                     + ",settings=profile");
@@ -282,6 +285,12 @@ public final class TcpBench {
 
     static List<String> jvmOptions() {
         return List.of(System.getProperty("bench.tcp.jvm", "-Xmx256m").strip().split("\\s+"));
+    }
+
+    /** The side's own JVM options (bench.tcp.jvm.&lt;side&gt;, comma-separated: run.sh splits BENCH_OPTS on spaces). */
+    static List<String> jvmOptions(String side) {
+        String own = System.getProperty("bench.tcp.jvm." + side);
+        return own == null || own.isBlank() ? jvmOptions() : List.of(own.strip().split("[,\\s]+"));
     }
 
     static List<String> extraProps() {

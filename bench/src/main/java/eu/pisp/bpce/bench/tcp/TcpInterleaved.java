@@ -258,6 +258,21 @@ final class TcpInterleaved {
                             + " us; median of pairs %.2f)%n", allCpu("minimal") / allCpu("module"), allCpu("minimal"),
                     allCpu("module"), TcpBench.median(cpuRatios));
         }
+        if (names.size() == 2 && !(names.contains("module") && names.contains("minimal"))) {
+            // Any other two sides, e.g. the module under two JVM settings: the second against the first.
+            String first = names.get(0);
+            String second = names.get(1);
+            double[] ratios = new double[pairs];
+            StringBuilder each = new StringBuilder();
+            for (int pair = 1; pair <= pairs; pair++) {
+                ratios[pair - 1] = slice(second, pair).rate / slice(first, pair).rate;
+                each.append(String.format(Locale.ROOT, "%s%.2f", pair == 1 ? "" : ", ", ratios[pair - 1]));
+            }
+            System.out.printf(Locale.ROOT, "%n%s / %s, interleaved: %.2f over %d pairs (pairs %s; median %.2f); by CPU "
+                            + "per outcome of the four processes %.2f (%.0f / %.0f us)%n", second, first,
+                    rate(second) / rate(first), pairs, each, TcpBench.median(ratios), allCpu(first) / allCpu(second),
+                    allCpu(first), allCpu(second));
+        }
         System.out.println();
         System.out.println("module JVM by thread group, user + system us per outcome (summed over the slices):");
         for (String name : names) {
