@@ -61,7 +61,7 @@ import java.util.regex.Pattern;
  * routes), {@code bench.tcp.props} (more {@code -Dk=v} for
  * the module, e.g. {@code -Dpisp.concurrent-consumers=16}), {@code bench.tcp.consumers} (a list: one module run per
  * value of pisp.concurrent-consumers instead of the sides), {@code bench.tcp.jfr} (a JFR recording of the module's
- * JVM per run, in target/), {@code bench.tcp.interleave} (a number of slices: every side's JVMs up at once, measured
+ * JVM per run, in target/), {@code bench.tcp.interleave} (a number of pairs of slices: every side's JVMs up at once, measured
  * in short alternating slices, see {@link TcpInterleaved}).
  */
 public final class TcpBench {
