@@ -240,38 +240,13 @@ final class TcpInterleaved {
                     ss.stream().mapToLong(Slice::idleSidesMicros).sum() / 1000.0 / seconds));
             System.out.printf(Locale.ROOT, "%-10s %11.0f   %s%n", name, n / seconds, cpu);
         }
-        if (names.contains("module") && names.contains("minimal")) {
-            double[] ratios = new double[pairs];
-            double[] cpuRatios = new double[pairs];
-            StringBuilder each = new StringBuilder();
-            for (int pair = 1; pair <= pairs; pair++) {
-                Slice a = slice("module", pair);
-                Slice b = slice("minimal", pair);
-                ratios[pair - 1] = a.rate / b.rate;
-                cpuRatios[pair - 1] = b.allCpuPerOutcome() / a.allCpuPerOutcome();
-                each.append(String.format(Locale.ROOT, "%s%.2f", pair == 1 ? "" : ", ", ratios[pair - 1]));
+        // Every side against the minimal route when it runs, else against the first side (e.g. the module under two
+        // JVM settings).
+        String reference = names.contains("minimal") ? "minimal" : names.get(0);
+        for (String name : names) {
+            if (!name.equals(reference)) {
+                printRatio(name, reference, pairs);
             }
-            System.out.printf(Locale.ROOT, "%nmodule / minimal route, interleaved: %.2f over %d pairs (pairs %s; median "
-                            + "%.2f; lowest %.2f, highest %.2f)%n", rate("module") / rate("minimal"), pairs, each,
-                    TcpBench.median(ratios), min(ratios), max(ratios));
-            System.out.printf(Locale.ROOT, "by CPU per outcome of the four processes, minimal / module: %.2f (%.0f / %.0f"
-                            + " us; median of pairs %.2f)%n", allCpu("minimal") / allCpu("module"), allCpu("minimal"),
-                    allCpu("module"), TcpBench.median(cpuRatios));
-        }
-        if (names.size() == 2 && !(names.contains("module") && names.contains("minimal"))) {
-            // Any other two sides, e.g. the module under two JVM settings: the second against the first.
-            String first = names.get(0);
-            String second = names.get(1);
-            double[] ratios = new double[pairs];
-            StringBuilder each = new StringBuilder();
-            for (int pair = 1; pair <= pairs; pair++) {
-                ratios[pair - 1] = slice(second, pair).rate / slice(first, pair).rate;
-                each.append(String.format(Locale.ROOT, "%s%.2f", pair == 1 ? "" : ", ", ratios[pair - 1]));
-            }
-            System.out.printf(Locale.ROOT, "%n%s / %s, interleaved: %.2f over %d pairs (pairs %s; median %.2f); by CPU "
-                            + "per outcome of the four processes %.2f (%.0f / %.0f us)%n", second, first,
-                    rate(second) / rate(first), pairs, each, TcpBench.median(ratios), allCpu(first) / allCpu(second),
-                    allCpu(first), allCpu(second));
         }
         System.out.println();
         System.out.println("module JVM by thread group, user + system us per outcome (summed over the slices):");
@@ -290,6 +265,27 @@ final class TcpInterleaved {
                     .forEach(e -> System.out.printf(Locale.ROOT, "    %-40s %5.0f + %4.0f%n", e.getKey(),
                             (double) e.getValue()[0] / n, (double) e.getValue()[1] / n));
         }
+    }
+
+    /** {@code side} against {@code reference}: by outcomes/s (sums, and per pair) and by CPU per outcome. */
+    private void printRatio(String side, String reference, int pairs) {
+        double[] ratios = new double[pairs];
+        double[] cpuRatios = new double[pairs];
+        StringBuilder each = new StringBuilder();
+        for (int pair = 1; pair <= pairs; pair++) {
+            Slice a = slice(side, pair);
+            Slice b = slice(reference, pair);
+            ratios[pair - 1] = a.rate / b.rate;
+            cpuRatios[pair - 1] = b.allCpuPerOutcome() / a.allCpuPerOutcome();
+            each.append(String.format(Locale.ROOT, "%s%.2f", pair == 1 ? "" : ", ", ratios[pair - 1]));
+        }
+        String label = reference.equals("minimal") ? "minimal route" : reference;
+        System.out.printf(Locale.ROOT, "%n%s / %s, interleaved: %.2f over %d pairs (pairs %s; median %.2f; lowest %.2f, "
+                        + "highest %.2f)%n", side, label, rate(side) / rate(reference), pairs, each,
+                TcpBench.median(ratios), min(ratios), max(ratios));
+        System.out.printf(Locale.ROOT, "by CPU per outcome of the four processes, %s / %s: %.2f (%.0f / %.0f us; median "
+                        + "of pairs %.2f)%n", reference, side, allCpu(reference) / allCpu(side), allCpu(reference),
+                allCpu(side), TcpBench.median(cpuRatios));
     }
 
     private List<Slice> side(String name) {
